@@ -1,0 +1,200 @@
+"""Transport failures provoked for real, and the retry policy."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+import frankenws
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A TCP server that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                held.append(conn)
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+@pytest.fixture
+def canned_server() -> Iterator[tuple[str, list[bytes]]]:
+    """An HTTP server answering each request with the next canned raw response."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    answers: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                if answers:
+                    conn.sendall(answers.pop(0))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}", answers
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def _http(status: str, body: bytes, ctype: str = "application/json") -> bytes:
+    head = f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"Connection: close\r\n\r\n" + body
+
+
+def test_connect_error():
+    """Nothing listening: ConnectError names the URL and how to configure it."""
+    url = f"http://127.0.0.1:{_closed_port()}"
+    with frankenws.Client(url, retries=0) as client, pytest.raises(frankenws.ConnectError) as info:
+        client.get_clients()
+    assert url in str(info.value)
+    assert "FRANKENWS_ADMIN_URL" in str(info.value)
+    assert isinstance(info.value, frankenws.TransportError)
+
+
+def test_connect_error_unix_socket(tmp_path):
+    """A missing unix socket is a ConnectError too."""
+    path = tmp_path / "admin.sock"
+    with (
+        frankenws.Client(f"unix/{path}", retries=0) as client,
+        pytest.raises(frankenws.ConnectError, match="unix/"),
+    ):
+        client.list_routes()
+
+
+def test_request_timeout(silent_server):
+    """A server that accepts but never answers raises RequestTimeout."""
+    with (
+        frankenws.Client(silent_server, timeout=0.3) as client,
+        pytest.raises(frankenws.RequestTimeout, match=r"did not answer within 0\.3 s"),
+    ):
+        client.kill_connection("abc")
+
+
+async def test_async_request_timeout(silent_server):
+    """Same for the async client."""
+    async with frankenws.AsyncClient(silent_server, timeout=0.3) as client:
+        with pytest.raises(frankenws.RequestTimeout):
+            await client.get_clients_count()
+
+
+def test_protocol_error_on_garbage(canned_server):
+    """A 200 whose body is not the protocol's JSON raises ProtocolError."""
+    url, answers = canned_server
+    answers.append(_http("200 OK", b"<html>hello</html>", "text/html"))
+    answers.append(_http("200 OK", b'{"clients": 5}'))
+    answers.append(_http("200 OK", b'{"count": "3"}'))
+    with frankenws.Client(url) as client:
+        with pytest.raises(frankenws.ProtocolError, match="not JSON"):
+            client.get_clients()
+        with pytest.raises(frankenws.ProtocolError, match="not a list of strings"):
+            client.get_clients()
+        with pytest.raises(frankenws.ProtocolError, match="'count'"):
+            client.get_clients_count()
+
+
+def test_redirect_is_never_followed(canned_server):
+    """A 3xx is reported as an encoding bug, not followed."""
+    url, answers = canned_server
+    answers.append(
+        b"HTTP/1.1 301 Moved Permanently\r\nLocation: /frankenphp_ws/x\r\n"
+        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    with frankenws.Client(url) as client, pytest.raises(frankenws.ProtocolError, match="301"):
+        client.kill_connection("x")
+
+
+def test_not_found_from_something_else(canned_server):
+    """A 404 that is not Go's router text means the URL is not the admin endpoint."""
+    url, answers = canned_server
+    answers.append(_http("404 Not Found", b"404: Not Found", "text/plain"))
+    with frankenws.Client(url) as client, pytest.raises(frankenws.NotFound, match="admin endpoint"):
+        client.get_clients()
+
+
+class _FlakyTransport(httpx.BaseTransport):
+    """Fails to connect a given number of times, then answers."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.attempts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts += 1
+        if self.attempts <= self.failures:
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(200, json={"clientID": "x", "success": True, "counter": 3})
+
+
+def test_get_is_retried_on_connect_errors():
+    """A GET whose connection fails is retried (bounded) and then succeeds."""
+    transport = _FlakyTransport(failures=2)
+    with frankenws.Client(transport=transport, retries=2) as client:
+        assert client.get_client_message_counter("x") == 3
+    assert transport.attempts == 3
+
+
+def test_retries_are_bounded():
+    """After the retries are spent the ConnectError surfaces."""
+    transport = _FlakyTransport(failures=10)
+    with (
+        frankenws.Client(transport=transport, retries=2) as client,
+        pytest.raises(frankenws.ConnectError),
+    ):
+        client.get_client_message_counter("x")
+    assert transport.attempts == 3
+
+
+def test_post_is_never_retried():
+    """State-changing requests are sent at most once."""
+    transport = _FlakyTransport(failures=1)
+    with (
+        frankenws.Client(transport=transport, retries=5) as client,
+        pytest.raises(frankenws.ConnectError),
+    ):
+        client.kill_connection("x")
+    assert transport.attempts == 1

@@ -1,0 +1,75 @@
+"""Client-side validation: InvalidArgument, and nothing is sent (ARCHITECTURE §4)."""
+
+from __future__ import annotations
+
+import pytest
+
+import frankenws
+
+BIG = b"x" * (16 * 1024 * 1024 + 1)
+
+CASES = [
+    ("kill_connection", ("",), "id must not be empty"),
+    ("kill_connection", (42,), "id must be a string"),
+    ("get_client_tags", ("\ud800",), "lone surrogate"),
+    ("send", ("id", ""), "must not be empty"),
+    ("send", ("id", b""), "must not be empty"),
+    ("send", ("a\x00b", "x"), "NUL"),
+    ("send", ("id", BIG), "16 MiB"),
+    ("send", ("id", 3), "str or bytes"),
+    ("send_all", (BIG,), "16 MiB"),
+    ("send_to_tag", ("t", BIG), "16 MiB"),
+    ("send_to_tag", ("", "x"), "tag must not be empty"),
+    ("send_to_tag_expression", ("a", BIG), "16 MiB"),
+    ("send_to_tag_expression", ("", "x"), "expression must not be empty"),
+    ("tag_client", ("id", ""), "tag must not be empty"),
+    ("untag_client", ("", "t"), "id must not be empty"),
+    ("set_stored_information", ("id", "k", ""), "value must not be empty"),
+    ("set_stored_information", ("id", "", "v"), "key must not be empty"),
+    ("search_stored_information", ("k", "gte", "3"), "unknown search operator 'gte'"),
+    ("search_stored_information", ("k", "EQ", "3"), "unknown search operator"),
+    ("search_stored_information", ("k", "regex", "a("), "invalid RE2"),
+    ("search_stored_information", ("k", "regex", "(?=x)"), "invalid RE2"),
+    ("search_stored_information", ("k", "regex", r"(a)\1"), "invalid RE2"),
+    ("search_stored_information", ("", "eq", "x"), "key must not be empty"),
+    ("global_set", ("k", "v", -1), "expire_seconds must be >= 0"),
+    ("global_set", ("k", "v", 9_223_372_037), "at most 9223372036"),
+    ("global_set", ("k", "v", 1.5), "must be an integer"),
+    ("enable_ping", ("id", -5), "interval_ms must be >= 0"),
+    ("enable_queue_counter", ("id", 0), "max_messages must be > 0"),
+    ("enable_queue_counter", ("id", 10, 0), "max_time_seconds must be > 0"),
+    ("enable_queue_counter", ("id", True), "must be an integer"),
+    ("get_clients_by_route", ("",), "route must not be empty"),
+    ("rename_connection", ("a", ""), "new_id must not be empty"),
+    ("get_clients", (5,), "route must be a string"),
+]
+
+
+@pytest.mark.parametrize(("method", "args", "message"), CASES)
+def test_refused_before_sending(wire, wire_client, method, args, message):
+    """Bad input raises InvalidArgument (a ValueError) and no request leaves the client."""
+    client = wire_client()
+    with pytest.raises(frankenws.InvalidArgument, match=message) as info:
+        getattr(client, method)(*args)
+    assert isinstance(info.value, ValueError)
+    assert wire.requests == []
+
+
+async def test_async_refuses_too(wire):
+    """The async client runs the same checks."""
+    import httpx
+
+    async with frankenws.AsyncClient(transport=httpx.MockTransport(wire.handler)) as client:
+        with pytest.raises(frankenws.InvalidArgument):
+            await client.send("id", "")
+    assert wire.requests == []
+
+
+def test_limits_at_the_edge(wire, wire_client):
+    """Exactly 16 MiB and the largest expiry are accepted."""
+    client = wire_client()
+    client.send("id", b"x" * (16 * 1024 * 1024))
+    assert len(wire.last.content) == 16 * 1024 * 1024
+    client.global_set("k", "", 9_223_372_036)
+    assert wire.target == "/frankenphp_ws/global/set/k?exp=9223372036"
+    assert wire.last.content == b""
