@@ -41,6 +41,7 @@ from ._validate import (
 __all__ = ["Call", "Reply", "calls", "decode_reply", "raise_for_status"]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 GO_NOT_FOUND = b"404 page not found\n"
 
@@ -58,7 +59,7 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
-class Call(Generic[T]):
+class Call(Generic[T_co]):
     """One admin request and the decoder of its answer."""
 
     endpoint: Endpoint | None
@@ -66,7 +67,7 @@ class Call(Generic[T]):
     target: str
     """Raw request target relative to the admin base URL: escaped path plus ``?query``."""
     body: bytes
-    decode: Callable[[Reply], T] = field(repr=False)
+    decode: Callable[[Reply], T_co] = field(repr=False)
     expected: frozenset[int] = frozenset({200})
     """Statuses the decoder handles itself; everything else goes through the error mapping."""
 
@@ -80,12 +81,16 @@ def decode_reply(call: Call[T], reply: Reply) -> T:
     # Caddy's router 404 can hit routes that expect a 404 of their own (the global
     # store), so it is recognised before the route's decoder sees it.
     if reply.status not in call.expected or (reply.status == 404 and reply.body == GO_NOT_FOUND):
-        raise_for_status(reply)
+        raise_for_status(reply, known_route=call.endpoint is not None)
     return call.decode(reply)
 
 
-def raise_for_status(reply: Reply) -> None:
-    """Raise the :class:`APIError` (or other) that matches a non-expected status."""
+def raise_for_status(reply: Reply, *, known_route: bool = True) -> None:
+    """Raise the :class:`APIError` (or other) that matches a non-expected status.
+
+    Go's plain ``404 page not found`` on a route the SDK built itself can only mean the
+    extension is missing; on a raw path (``request()``) it may just be a typo.
+    """
     status, body, url = reply.status, reply.body, reply.url
     kw: dict[str, Any] = {"url": url, "status_code": status, "body": body}
     if 300 <= status < 400:
@@ -94,6 +99,13 @@ def raise_for_status(reply: Reply) -> None:
             f"{url} answered {status} redirect to {location}: the request path was not "
             "canonical. This is an encoding bug in frankenws; please report it with the "
             "value you passed",
+            **kw,
+        )
+    if status == 404 and body == GO_NOT_FOUND and not known_route:
+        raise NotFound(
+            f"{url} answered '404 page not found': the admin server has no such route. "
+            "Check the path (routes are listed in docs/protocol-notes.md); if every "
+            "/frankenphp_ws/ route answers this, the WebSocket extension is not loaded",
             **kw,
         )
     if status == 404 and body == GO_NOT_FOUND:
@@ -286,8 +298,8 @@ class _Calls:
 
     def send(self, id: str, data: str | bytes, route: str | None = None) -> Call[None]:
         check_text(id, "id")
-        if "\x00" in id:
-            raise InvalidArgument("id must not contain NUL: the server cuts it there")
+        if "\x00" in id or (route and "\x00" in route):
+            raise InvalidArgument("id and route must not contain NUL: the server cuts them there")
         payload = payload_bytes(data, allow_empty=False)
         return _call("send", _empty, id, query=_route_query(route), body=payload)
 
@@ -400,6 +412,8 @@ class _Calls:
         check_search_op(op)
         if not isinstance(value, str):
             raise InvalidArgument(f"value must be a string, got {type(value).__name__}")
+        if value:
+            check_text(value, "value")
         if op == "regex":
             check_regex(value)
         query = {"key": key, "op": op, "value": value}
@@ -485,7 +499,10 @@ class _Calls:
             path.encode("ascii")
         except UnicodeEncodeError:
             raise InvalidArgument(f"path {path!r} must be already percent-encoded ASCII") from None
-        target = path + ("?" + encode_query(params) if params else "")
+        try:
+            target = path + ("?" + encode_query(params) if params else "")
+        except UnicodeEncodeError:
+            raise InvalidArgument("params must be valid Unicode (lone surrogate)") from None
         return Call(None, method.upper(), target, content, lambda reply: reply)
 
 

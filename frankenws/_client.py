@@ -59,7 +59,9 @@ class BaseClient:
         self._timeout = float(timeout)
         self._retries = max(0, int(retries))
         self._ssl = build_ssl_context(verify, cert)
-        merged = {"User-Agent": _user_agent()}
+        # httpx.Headers merges case-insensitively: a user's "host" replaces our "Host"
+        # instead of producing two Host headers, which Go rejects with a 400.
+        merged = httpx.Headers({"User-Agent": _user_agent()})
         if self._target.host_header:
             merged["Host"] = self._target.host_header
         merged.update(headers or {})
@@ -169,7 +171,7 @@ class Client(BaseClient):
 
     **Parameters:**
 
-    * **url** - ``http://host:port``, ``https://host:port``, ``host:port``,
+    * **url** - ``http://host:port``, ``https://host:port``, ``host:port``, ``:port``,
       ``unix//path/admin.sock`` or ``unix:///path/admin.sock``. Default:
       ``$FRANKENWS_ADMIN_URL``, then ``$CADDY_ADMIN``, then ``http://localhost:2019``.
     * **timeout** - seconds per request (default 10).
@@ -204,6 +206,7 @@ class Client(BaseClient):
             verify=verify,
             retries=retries,
         )
+        self._custom_transport = transport is not None
         self._http = httpx.Client(
             transport=self._transport_for(transport, asynchronous=False),
             headers=self._headers,
@@ -547,6 +550,7 @@ class AsyncClient(BaseClient):
             verify=verify,
             retries=retries,
         )
+        self._custom_transport = transport is not None
         self._http = httpx.AsyncClient(
             transport=self._transport_for(transport, asynchronous=True),
             headers=self._headers,

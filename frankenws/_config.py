@@ -133,7 +133,11 @@ def build_ssl_context(verify: VerifyArg, cert: CertArg | None) -> ssl.SSLContext
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     elif verify is True:
-        ctx = ssl.create_default_context()
+        # The same CA bundle httpx uses without a client certificate, so adding cert=
+        # does not silently change which servers are trusted.
+        import certifi
+
+        ctx = ssl.create_default_context(cafile=certifi.where())
     else:
         ca = os.fspath(verify)
         if not os.path.exists(ca):

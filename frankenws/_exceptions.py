@@ -12,7 +12,7 @@ The tree::
     │   ├── BadRequest                        400
     │   ├── HostNotAllowed                    403 "host not allowed: ..." (Caddy's Host check)
     │   ├── Forbidden                         other 401/403 (origin check, remote-admin ACL)
-    │   ├── NotFound                          404 that is not Go's "404 page not found"
+    │   ├── NotFound                          404 not from Caddy's router (or a raw path typo)
     │   ├── MethodNotAllowed                  405
     │   └── ServerError                       5xx
     ├── ModuleNotLoaded                       Caddy answers, but without the WebSocket extension

@@ -15,6 +15,8 @@ CASES = [
     ("send", ("id", ""), "must not be empty"),
     ("send", ("id", b""), "must not be empty"),
     ("send", ("a\x00b", "x"), "NUL"),
+    ("send", ("a", "x", "/r\x00"), "NUL"),
+    ("search_stored_information", ("k", "eq", "\udc80"), "lone surrogate"),
     ("send", ("id", BIG), "16 MiB"),
     ("send", ("id", 3), "str or bytes"),
     ("send_all", (BIG,), "16 MiB"),

@@ -1,0 +1,129 @@
+"""The bulk engine's journal: one JSON line per event, flushed as it happens.
+
+Format (JSON lines; the first line is a header)::
+
+    {"journal": "frankenws-bulk", "version": 1, "job": "...", "server": "...", "created": "..."}
+    {"time": "...", "action": "kill", "target": "<id>", "status": "started"}
+    {"time": "...", "action": "kill", "target": "<id>", "status": "done"}
+    {"time": "...", "action": "kill", "target": "<id>", "status": "failed", "error": "..."}
+
+A ``started`` line is written before a request leaves, and the outcome line after it
+returns, so an interrupted run leaves behind exactly what it knows: a target with an
+outcome was handled, a target with only ``started`` may or may not have been. Strictly
+private; the public knobs are ``journal=`` and ``resume=`` of the bulk functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from ._exceptions import InvalidArgument
+
+__all__ = ["Journal", "JournalState", "load_journal"]
+
+MAGIC = "frankenws-bulk"
+FINAL = frozenset({"done", "not_found", "failed", "skipped", "uncertain"})
+HANDLED = frozenset({"done", "not_found"})
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class JournalState:
+    """What an earlier run recorded, per (action, target)."""
+
+    job: str | None = None
+    server: str | None = None
+    last: dict[tuple[str, str], str] = field(default_factory=dict)
+    """The last status seen for each (action, target)."""
+
+    def handled(self, action: str, target: str) -> bool:
+        return self.last.get((action, target)) in HANDLED
+
+    def in_flight(self, action: str, target: str) -> bool:
+        """Started but never finished: the request may have reached the server."""
+        return self.last.get((action, target)) in ("started", "uncertain")
+
+
+def load_journal(path: str | os.PathLike[str]) -> JournalState:
+    """Read a journal; a torn last line (the process died mid-write) is ignored."""
+    state = JournalState()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidArgument(
+            f"journal {os.fspath(path)!r} does not exist; nothing to resume"
+        ) from None
+    except OSError as exc:
+        raise InvalidArgument(f"cannot read journal {os.fspath(path)!r}: {exc}") from None
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if number == len(lines):
+                break
+            raise InvalidArgument(
+                f"journal {os.fspath(path)!r} line {number} is not JSON; is it a frankenws journal?"
+            ) from None
+        if not isinstance(record, dict):
+            raise InvalidArgument(f"journal {os.fspath(path)!r} line {number} is not an object")
+        if number == 1 or "journal" in record:
+            if record.get("journal") != MAGIC:
+                raise InvalidArgument(f"{os.fspath(path)!r} is not a frankenws bulk journal")
+            state.job = record.get("job")
+            state.server = record.get("server")
+            continue
+        action, target, status = record.get("action"), record.get("target"), record.get("status")
+        if isinstance(action, str) and isinstance(target, str) and isinstance(status, str):
+            state.last[(action, target)] = status
+    return state
+
+
+class Journal:
+    """Append-only journal file; every line is flushed before the next request goes out."""
+
+    def __init__(self, path: str | os.PathLike[str], *, job: str, server: str) -> None:
+        self.path = Path(path)
+        try:
+            exists = self.path.exists() and self.path.stat().st_size > 0
+            self._file: IO[str] = self.path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise InvalidArgument(f"cannot open journal {os.fspath(path)!r}: {exc}") from None
+        if not exists:
+            self._write(
+                {"journal": MAGIC, "version": 1, "job": job, "server": server, "created": _now()}
+            )
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._file.flush()
+
+    def started(self, action: str, target: str) -> None:
+        self._write({"time": _now(), "action": action, "target": target, "status": "started"})
+
+    def finished(self, action: str, target: str, status: str, error: str | None) -> None:
+        record: dict[str, Any] = {
+            "time": _now(),
+            "action": action,
+            "target": target,
+            "status": status,
+        }
+        if error:
+            record["error"] = error
+        self._write(record)
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()

@@ -1,0 +1,369 @@
+"""The fake on loopback: a real HTTP admin port and a real WebSocket port.
+
+Both run on one asyncio loop in a background thread, so synchronous tests (and the
+synchronous ``frankenws.Client``) can use them without an event loop of their own. The
+admin port feeds every request to the same pure handler as the in-process transport;
+the WebSocket port registers each connection in the fake's state through a
+:class:`SocketPeer`. Strictly private: the public entry point is ``FakeFrankenPHP.serve``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._http import RawRequest
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from ._fake import FakeFrankenPHP
+
+__all__ = ["LoopbackServer", "SocketPeer"]
+
+# gws accepts frames up to 16 MiB by default; the fake must not be stricter.
+_MAX_INCOMING = 16 * 1024 * 1024 + 1024
+
+_WRITE, _PING, _ABORT, _CLOSE = "write", "ping", "abort", "close"
+
+
+def _go_header_name(name: str) -> str:
+    return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
+
+
+class SocketPeer:
+    """One real WebSocket connection, as the fake's state sees it. Strictly private.
+
+    Writes are queued and sent in order by one task per connection, so a write followed
+    by a kill delivers the frame first, as the real server (whose writes are synchronous)
+    does. ``write`` may be called from any thread.
+    """
+
+    def __init__(self, ws: web.WebSocketResponse, loop: asyncio.AbstractEventLoop) -> None:
+        self._ws = ws
+        self._loop = loop
+        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._open = True
+        self.sent: list[bytes] = []
+        self.close_reason = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def _put(self, item: tuple[str, bytes]) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._queue.put_nowait(item)
+        else:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+
+    def write(self, data: bytes) -> bool:
+        if not self._open:
+            return False
+        self.sent.append(data)
+        self._put((_WRITE, data))
+        return True
+
+    def ping(self, payload: bytes) -> bool:
+        if not self._open:
+            return False
+        self._put((_PING, payload))
+        return True
+
+    def abort(self) -> None:
+        if self._open:
+            self._open = False
+            self._put((_ABORT, b""))
+
+    def close(self, code: int, reason: str) -> None:
+        """Close with a close frame (gws does this after a failed oversized write)."""
+        if self._open:
+            self._open = False
+            self._put((_CLOSE, f"{code}:{reason}".encode()))
+
+    def mark_closed(self, reason: str) -> None:
+        self._open = False
+        self.close_reason = reason
+
+    async def pump(self) -> None:
+        """Send queued frames until the connection ends."""
+        while True:
+            kind, data = await self._queue.get()
+            try:
+                if kind == _WRITE:
+                    await self._ws.send_bytes(data)
+                elif kind == _PING:
+                    await self._ws.ping(data)
+                elif kind == _CLOSE:
+                    code, _, reason = data.decode().partition(":")
+                    await self._ws.close(code=int(code), message=reason.encode())
+                    return
+                else:
+                    # No close frame: the real server closes the TCP connection itself,
+                    # and the peer sees an abnormal closure (1006).
+                    transport = self._ws._req.transport if self._ws._req else None
+                    if transport is not None:
+                        transport.abort()
+                    return
+            except (ConnectionError, RuntimeError):
+                self._open = False
+                return
+
+
+class _LoopScheduler:
+    """Periodic-ping timers on the server's loop (the fake's scheduler protocol)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def call_later(self, delay: float, fn: Callable[[], Any]) -> _Timer:
+        timer = _Timer(self._loop)
+        self._loop.call_soon_threadsafe(timer.start, delay, fn)
+        return timer
+
+
+class _Timer:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._handle: asyncio.TimerHandle | None = None
+        self._cancelled = False
+
+    def start(self, delay: float, fn: Callable[[], Any]) -> None:
+        if not self._cancelled:
+            self._handle = self._loop.call_later(delay, fn)
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._handle is not None:
+            self._loop.call_soon_threadsafe(self._handle.cancel)
+
+
+class LoopbackServer:
+    """A running loopback fake. Use as a context manager; ``close()`` stops it.
+
+    Attributes:
+        admin_url: ``http://127.0.0.1:<port>`` of the admin API.
+        ws_port: the WebSocket port; see :meth:`ws_url`.
+    """
+
+    def __init__(
+        self,
+        fake: FakeFrankenPHP,
+        host: str = "127.0.0.1",
+        admin_port: int = 0,
+        ws_port: int = 0,
+    ) -> None:
+        self._fake = fake
+        self._host = host
+        self._want = (admin_port, ws_port)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._runners: list[web.AppRunner] = []
+        self._peers: set[SocketPeer] = set()
+        self.admin_port = 0
+        self.ws_port = 0
+
+    @property
+    def fake(self) -> FakeFrankenPHP:
+        """The fake whose state this server serves."""
+        return self._fake
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{self._host}:{self.admin_port}"
+
+    def ws_url(self, route: str = "/") -> str:
+        """The URL a WebSocket client opens to get a connection on ``route``."""
+        if not route.startswith("/"):
+            raise ValueError(f"route must start with '/', got {route!r}")
+        return f"ws://{self._host}:{self.ws_port}{route}"
+
+    def client(self, **kw: Any) -> Any:
+        """A ``frankenws.Client`` for this server's admin URL."""
+        import frankenws
+
+        return frankenws.Client(self.admin_url, **kw)
+
+    def async_client(self, **kw: Any) -> Any:
+        """A ``frankenws.AsyncClient`` for this server's admin URL."""
+        import frankenws
+
+        return frankenws.AsyncClient(self.admin_url, **kw)
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> LoopbackServer:
+        if self._thread is not None:
+            raise RuntimeError("this server is already running")
+        self._thread = threading.Thread(target=self._run, name="frankenws-fake", daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            self._thread.join(5)
+            raise self._error
+        return self
+
+    def close(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        with contextlib.suppress(RuntimeError):  # loop already stopped
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(30)
+        thread.join(30)
+        self._thread = None
+        self._fake._set_scheduler(None)
+
+    def __enter__(self) -> LoopbackServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._startup())
+        except BaseException as exc:  # reported to the thread that called start()
+            self._error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    async def _startup(self) -> None:
+        from aiohttp import web
+
+        loop = asyncio.get_running_loop()
+        admin = web.Application(client_max_size=1024**3)
+        admin.router.add_route("*", "/{tail:.*}", self._admin)
+        admin.on_response_prepare.append(_strip_server_header)
+        app = web.Application()
+        app.router.add_route("GET", "/{tail:.*}", self._websocket)
+        ports = []
+        for application, port in zip((admin, app), self._want, strict=True):
+            runner = web.AppRunner(application, access_log=None, handle_signals=False)
+            await runner.setup()
+            self._runners.append(runner)
+            site = web.TCPSite(runner, self._host, port, reuse_address=True)
+            await site.start()
+            server = site._server
+            assert server is not None
+            sockets = getattr(server, "sockets", None) or []
+            ports.append(sockets[0].getsockname()[1])
+        self.admin_port, self.ws_port = ports
+        self._fake._set_admin_port(self.admin_port)
+        self._fake._set_scheduler(_LoopScheduler(loop))
+
+    async def _shutdown(self) -> None:
+        for peer in list(self._peers):
+            peer.abort()
+        await asyncio.sleep(0)
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+        loop = asyncio.get_running_loop()
+        loop.call_soon(loop.stop)
+
+    # --- handlers --------------------------------------------------------------------
+
+    async def _admin(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import web
+
+        raw = RawRequest(
+            method=request.method,
+            target=request.raw_path,
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=await request.read(),
+        )
+        answer = self._fake.handle(raw)
+        if answer.drop:
+            # What a Go handler panic looks like from outside: no response at all.
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
+        if answer.close and request.transport is not None:
+            # Go writes its "400 Bad Request" for unparsable targets by hand (no Date, no
+            # Content-Length) and hangs up; aiohttp would add both, so write it raw.
+            reason = HTTPStatus(answer.status).phrase
+            head = f"HTTP/1.1 {answer.status} {reason}\r\n"
+            head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
+            request.transport.write(head.encode("latin-1") + b"\r\n" + answer.body)
+            request.transport.close()
+            raise asyncio.CancelledError
+        response = web.Response(status=answer.status, body=answer.body or None)
+        for name, value in answer.headers:
+            response.headers[name] = value
+        return response
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import WSMsgType, web
+
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=_MAX_INCOMING)
+        await ws.prepare(request)
+        loop = asyncio.get_running_loop()
+        peer = SocketPeer(ws, loop)
+        self._peers.add(peer)
+        state = self._fake._state
+        headers: dict[str, list[str]] = {}
+        for name, value in request.headers.items():
+            if name.lower() != "host":
+                headers.setdefault(_go_header_name(name), []).append(value)
+        if request.remote:
+            headers.setdefault("X-Forwarded-For", [request.remote])
+        peername = request.transport.get_extra_info("peername") if request.transport else None
+        remote = f"{peername[0]}:{peername[1]}" if peername else "127.0.0.1:0"
+        pump = loop.create_task(peer.pump())
+        reason = "close 1000 (normal)"
+        try:
+            state.open_connection(request.path, peer, headers=headers, remote_addr=remote)
+            async for message in ws:
+                if message.type in (WSMsgType.BINARY, WSMsgType.TEXT):
+                    data = message.data
+                    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+                    state.message_received(peer, payload)
+                elif message.type == WSMsgType.PING:
+                    if state.ping_received(peer, bytes(message.data)):
+                        await ws.pong(message.data)
+                elif message.type == WSMsgType.PONG:
+                    state.pong_received(peer, bytes(message.data))
+                elif message.type == WSMsgType.ERROR:
+                    reason = f"read error: {ws.exception()}"
+                    break
+            if ws.close_code not in (None, 1000):
+                reason = f"close {ws.close_code}"
+        except ConnectionError:
+            reason = "connection reset"
+        finally:
+            if not peer.is_open:
+                reason = "use of closed network connection"
+            peer.mark_closed(reason)
+            self._peers.discard(peer)
+            pump.cancel()
+            state.socket_closed(peer, reason)
+        return ws
+
+
+async def _strip_server_header(request: web.Request, response: web.StreamResponse) -> None:
+    # The real admin server sends no Server header; aiohttp always adds one.
+    response.headers.popall("Server", None)
