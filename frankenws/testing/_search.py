@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._validate import SEARCH_OPERATORS
+from frankenws._validate import SEARCH_OPERATORS
+
 from ._gojson import go_bytes
 
 __all__ = ["OPERATORS", "compile_matcher", "go_lower", "re2_compile"]
