@@ -8,7 +8,8 @@ lane) only move bytes: they never interpret a status code or a body. Strictly pr
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -26,7 +27,9 @@ from ._exceptions import (
     ProtocolError,
     ServerError,
 )
+from ._expr import Expr, expand, is_server_safe, is_wildcard, names, parse
 from ._models import QueuedMessage
+from ._ranges import EXTRA_OPERATORS, StoredValueFilter, compile_numeric, in_filter
 from ._validate import (
     MAX_EXPIRE_SECONDS,
     check_positive,
@@ -38,7 +41,7 @@ from ._validate import (
     value_bytes,
 )
 
-__all__ = ["Call", "Reply", "calls", "decode_reply", "raise_for_status"]
+__all__ = ["Call", "Flow", "Reply", "calls", "decode_reply", "raise_for_status"]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -56,6 +59,10 @@ class Reply:
     body: bytes
     url: str
     """The URL that was requested, for error messages."""
+
+
+Flow = Generator["Call[Any]", Any, T]
+"""Several requests: yields calls, receives their results, returns the final value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,9 +413,15 @@ class _Calls:
         return _call("get_all_stored_information", _information, check_text(id, "id"))
 
     def search_stored_information(
-        self, key: str, op: str, value: str = "", route: str | None = None
-    ) -> Call[list[str]]:
+        self,
+        key: str,
+        op: str,
+        value: str | int | float | Sequence[str] = "",
+        route: str | None = None,
+    ) -> Call[list[str]] | Flow[list[str]]:
         check_text(key, "key")
+        if op in EXTRA_OPERATORS:
+            return _extended_search(key, op, value, route)
         check_search_op(op)
         if not isinstance(value, str):
             raise InvalidArgument(f"value must be a string, got {type(value).__name__}")
@@ -424,9 +437,11 @@ class _Calls:
 
     def send_to_tag_expression(
         self, expression: str, data: str | bytes, route: str | None = None
-    ) -> Call[int]:
+    ) -> Call[int] | Flow[int]:
         check_text(expression, "expression")
         payload = payload_bytes(data, allow_empty=True)
+        if not is_server_safe(expression):
+            return _send_to_matching(parse(expression), payload, route)
         return _call(
             "send_to_tag_expression",
             _int("sentCount"),
@@ -435,8 +450,10 @@ class _Calls:
             body=payload,
         )
 
-    def get_clients_by_tag_expression(self, expression: str) -> Call[list[str]]:
+    def get_clients_by_tag_expression(self, expression: str) -> Call[list[str]] | Flow[list[str]]:
         check_text(expression, "expression")
+        if not is_server_safe(expression):
+            return _matching_ids(parse(expression), None)
         return _call("get_clients_by_tag_expression", _list("clients"), expression)
 
     def list_routes(self) -> Call[list[str]]:
@@ -507,3 +524,91 @@ class _Calls:
 
 
 calls = _Calls()
+
+
+# --- flows: operations that need several requests ----------------------------------
+#
+# A flow is a generator that yields calls and receives their results; the clients drive
+# it with their own sender, so the logic stays written once and free of I/O.
+
+
+def _extended_search(
+    key: str, op: str, value: str | int | float | Sequence[str], route: str | None
+) -> Call[list[str]] | Flow[list[str]]:
+    """gt/gte/lt/lte/in/exists, which the server does not know, as server-side regexes."""
+    filt: StoredValueFilter
+    if op == "exists":
+        return calls.search_stored_information(key, "prefix", "", route)
+    if op == "in":
+        if isinstance(value, str):
+            # A plain string is a comma-separated list ("admin,moderator").
+            items: list[Any] = value.split(",")
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            items = list(value)
+        else:
+            raise InvalidArgument(
+                f"value for 'in' must be a list of strings or 'a,b,c', got {value!r}"
+            )
+        for item in items:
+            if not isinstance(item, str):
+                raise InvalidArgument(f"values for 'in' must be strings, got {item!r}")
+            if item:
+                check_text(item, "value")
+        filt = in_filter(items)
+    else:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InvalidArgument(f"value for {op!r} must be a number, got {value!r}")
+        filt = compile_numeric(op, value)
+    if filt.regex is not None:
+        return calls.search_stored_information(key, "regex", filt.regex, route)
+    return _filter_locally(key, filt, route)
+
+
+def _filter_locally(key: str, filt: StoredValueFilter, route: str | None) -> Flow[list[str]]:
+    candidates = yield calls.search_stored_information(key, "prefix", "", route)  # type: ignore[misc]
+    found = []
+    for conn in candidates:
+        stored = yield calls.get_stored_information(conn, key)
+        if stored is not None and filt.matches(stored):
+            found.append(conn)
+    return found
+
+
+def _matching_ids(expr: Expr, route: str | None) -> Flow[list[str]]:
+    """Evaluate a tag expression locally: one request per distinct tag."""
+    patterns = names(expr)
+    wildcards = sorted(p for p in patterns if is_wildcard(p))
+    tags = {p for p in patterns if not is_wildcard(p)}
+    if wildcards:
+        every_tag: list[str] = yield calls.get_tags()
+        for pattern in wildcards:
+            tags |= expand(pattern, every_tag)
+    members: dict[str, set[str]] = {}
+    for tag in sorted(tags):
+        members[tag] = set((yield calls.get_clients_by_tag(tag)))
+    # Only registered connections can match, as on the server (orphans never do).
+    registered: list[str] = yield calls.get_clients(route)
+    return [
+        conn
+        for conn in registered
+        if expr.evaluate({tag for tag, holders in members.items() if conn in holders})
+    ]
+
+
+def _send_to_matching(expr: Expr, payload: bytes, route: str | None) -> Flow[int]:
+    targets = yield from _matching_ids(expr, route)
+    if payload:
+        for conn in targets:
+            yield calls.send(conn, payload, route)
+        return len(targets)
+    # send refuses an empty payload (the server crashes on it), so an empty frame goes
+    # through a temporary tag, which also yields the server's own count of writes.
+    marker = f"frankenws-tmp-{uuid.uuid4().hex}"
+    for conn in targets:
+        yield calls.tag_client(conn, marker)
+    try:
+        sent: int = yield calls.send_to_tag(marker, payload, route)
+    finally:
+        for conn in targets:
+            yield calls.untag_client(conn, marker)
+    return sent

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
-from ._calls import Call, Reply, calls, decode_reply
+from ._calls import Call, Flow, Reply, calls, decode_reply
 from ._config import CertArg, Target, VerifyArg, build_ssl_context, resolve_target
 from ._exceptions import (
     ConnectError,
@@ -244,8 +244,16 @@ class Client(BaseClient):
                 raise self._wrap(call, exc) from exc
             return self._reply(call, response)
 
-    def _run(self, call: Call[T]) -> T:
-        return decode_reply(call, self._send(call))
+    def _run(self, call: Call[T] | Flow[T]) -> T:
+        if isinstance(call, Call):
+            return decode_reply(call, self._send(call))
+        # A flow: feed each yielded call's result back in until it returns.
+        try:
+            step = next(call)
+            while True:
+                step = call.send(decode_reply(step, self._send(step)))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
     def request(
         self,
@@ -427,33 +435,51 @@ class Client(BaseClient):
         return self._run(calls.get_all_stored_information(id))
 
     def search_stored_information(
-        self, key: str, op: str, value: str = "", route: str | None = None
+        self,
+        key: str,
+        op: str,
+        value: str | int | float | Sequence[str] = "",
+        route: str | None = None,
     ) -> list[str]:
         """Ids whose stored ``key`` matches ``op value``.
 
         Args:
             key: The stored key; ids without it never match (not even for ``neq``).
-            op: One of ``eq neq prefix suffix contains ieq iprefix isuffix icontains regex``
-                (anything else raises :class:`InvalidArgument`; the server would silently
-                match nobody).
-            value: The operand; for ``regex`` an RE2 pattern searched anywhere.
+            op: A server operator (``eq neq prefix suffix contains ieq iprefix isuffix
+                icontains regex``) or one the SDK adds: ``gt gte lt lte`` (numeric),
+                ``in`` (one of several values) and ``exists`` (has the key). The added
+                ones are compiled to one RE2 search, so they still cost one request
+                (bounds with more than 100 digits fall back to comparing locally).
+                Anything else raises :class:`InvalidArgument`; the server itself would
+                silently match nobody.
+            value: The operand: a string; for ``regex`` an RE2 pattern searched
+                anywhere; for ``gt``/``gte``/``lt``/``lte`` a number (``3``, ``-2.5``,
+                ``"1e3"``; stored values count as numbers only when they are plain
+                decimals such as ``"42"`` or ``"-0.5"``); for ``in`` a list of strings
+                or ``"a,b,c"``; ignored for ``exists``.
             route: Keep only connections on this route."""
         return self._run(calls.search_stored_information(key, op, value, route))
 
     def send_to_tag_expression(
         self, expression: str, data: str | bytes, route: str | None = None
     ) -> int:
-        """Send to every connection whose tags satisfy ``expression`` (server-side evaluation).
+        """Send to every connection whose tags satisfy ``expression``.
 
-        The server's evaluator is only correct for simple expressions (see the protocol
-        notes); the value is sent exactly as given.
+        ``!`` (not), ``&`` (and), ``|`` (or), parentheses and ``*`` wildcards, with the
+        usual precedence. Expressions the server evaluates correctly are sent as they
+        are (one request); any other one is evaluated here from tag membership (one
+        request per distinct tag) and sent to each matching connection. A malformed
+        expression raises :class:`InvalidArgument` with the position of the error.
 
         Returns:
-            How many writes succeeded."""
+            How many writes succeeded (server-side), or how many connections were sent
+            to (local evaluation; ``send`` gives no delivery feedback)."""
         return self._run(calls.send_to_tag_expression(expression, data, route))
 
     def get_clients_by_tag_expression(self, expression: str) -> list[str]:
-        """Ids of registered connections whose tags satisfy ``expression`` (server-side)."""
+        """Ids of registered connections whose tags satisfy ``expression``.
+
+        Same language and evaluation strategy as :meth:`send_to_tag_expression`."""
         return self._run(calls.get_clients_by_tag_expression(expression))
 
     def list_routes(self) -> list[str]:
@@ -588,8 +614,15 @@ class AsyncClient(BaseClient):
                 raise self._wrap(call, exc) from exc
             return self._reply(call, response)
 
-    async def _run(self, call: Call[T]) -> T:
-        return decode_reply(call, await self._send(call))
+    async def _run(self, call: Call[T] | Flow[T]) -> T:
+        if isinstance(call, Call):
+            return decode_reply(call, await self._send(call))
+        try:
+            step = next(call)
+            while True:
+                step = call.send(decode_reply(step, await self._send(step)))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
     async def request(
         self,
@@ -689,7 +722,11 @@ class AsyncClient(BaseClient):
         return await self._run(calls.get_all_stored_information(id))
 
     async def search_stored_information(
-        self, key: str, op: str, value: str = "", route: str | None = None
+        self,
+        key: str,
+        op: str,
+        value: str | int | float | Sequence[str] = "",
+        route: str | None = None,
     ) -> list[str]:
         return await self._run(calls.search_stored_information(key, op, value, route))
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar, overload
 
-from ._calls import Call, calls
+from ._calls import Call, Flow, calls
 from ._client import AsyncClient, BaseClient, Client
 from ._exceptions import FrankenWSError, InvalidArgument
 from ._journal import Journal, JournalState, load_journal
@@ -198,7 +198,7 @@ class _Runner:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
-    async def one(self, call: Call[T]) -> T:
+    async def one(self, call: Call[T] | Flow[T]) -> T:
         """A single request through the client's own sender."""
         if isinstance(self.client, AsyncClient):
             return await self.client._run(call)
@@ -595,7 +595,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-async def _one(client: BaseClient, call: Call[T]) -> T:
+async def _one(client: BaseClient, call: Call[T] | Flow[T]) -> T:
     if isinstance(client, AsyncClient):
         return await client._run(call)
     assert isinstance(client, Client)

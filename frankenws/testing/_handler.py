@@ -101,6 +101,8 @@ def _go_quote(data: bytes) -> str:
 
 def _unescape(data: bytes, *, plus_is_space: bool) -> bytes:
     """Go's ``url.unescape`` for the path and query-component modes."""
+    if b"%" not in data and (not plus_is_space or b"+" not in data):
+        return data  # the common case, kept cheap for load tests
     out = bytearray()
     index = 0
     while index < len(data):
@@ -747,16 +749,19 @@ _ROUTES: dict[str, _Route] = {
 assert set(_ROUTES) == {endpoint.name for endpoint in ENDPOINTS}
 
 
+_BY_LENGTH: dict[int, list[Endpoint]] = {}
+for _endpoint in ENDPOINTS:
+    _BY_LENGTH.setdefault(len(_endpoint.segments), []).append(_endpoint)
+
+
 def _match(path: bytes) -> tuple[Endpoint, dict[str, str]] | None:
     """ServeMux matching of a clean escaped path against the endpoint table."""
     segments = path[1:].split(b"/")
-    for endpoint in ENDPOINTS:
-        if len(endpoint.segments) != len(segments):
-            continue
+    # Literal segments are compared unescaped too (``get%54ags`` routes).
+    decoded = [go_str(_path_unescape(raw)) for raw in segments]
+    for endpoint in _BY_LENGTH.get(len(segments), ()):
         values: dict[str, str] = {}
-        for template, raw in zip(endpoint.segments, segments, strict=True):
-            # Literal segments are compared unescaped too (``get%54ags`` routes).
-            segment = go_str(_path_unescape(raw))
+        for template, raw, segment in zip(endpoint.segments, segments, decoded, strict=True):
             if template.startswith("{"):
                 if not raw:
                     break

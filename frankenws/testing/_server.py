@@ -256,10 +256,10 @@ class LoopbackServer:
 
         loop = asyncio.get_running_loop()
         admin = web.Application(client_max_size=1024**3)
-        admin.router.add_route("*", "/{tail:.*}", self._admin)
+        admin.router.add_route("*", r"/{tail:[\s\S]*}", self._admin)
         admin.on_response_prepare.append(_strip_server_header)
         app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._websocket)
+        app.router.add_route("GET", r"/{tail:[\s\S]*}", self._websocket)
         ports = []
         for application, port in zip((admin, app), self._want, strict=True):
             runner = web.AppRunner(application, access_log=None, handle_signals=False)
