@@ -7,9 +7,11 @@ Format (JSON lines; the first line is a header)::
     {"time": "...", "action": "kill", "target": "<id>", "status": "done"}
     {"time": "...", "action": "kill", "target": "<id>", "status": "failed", "error": "..."}
 
-A ``started`` line is written before a request leaves, and the outcome line after it
-returns, so an interrupted run leaves behind exactly what it knows: a target with an
-outcome was handled, a target with only ``started`` may or may not have been. Strictly
+For steps that must not be repeated (sends), a ``started`` line is written before the
+request leaves; the outcome line follows when it returns. An interrupted run thus leaves
+behind exactly what it knows: a target with an outcome was handled, a target with only
+``started`` may or may not have been. Kills need no ``started`` line: killing again is
+harmless, so an unrecorded kill is simply retried on resume. Strictly
 private; the public knobs are ``journal=`` and ``resume=`` of the bulk functions.
 """
 

@@ -288,7 +288,9 @@ class _Context:
                     target = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                if self.journal is not None:
+                # Repeatable steps (kills) need no "started" line: a kill that may have
+                # been sent is simply sent again on resume.
+                if self.journal is not None and not step.repeatable:
                     self.journal.started(step.action, target)
                 try:
                     result = await self.runner.bulk(step.make_call(target))
