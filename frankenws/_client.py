@@ -123,7 +123,11 @@ class BaseClient:
                 "may not have been applied",
                 url=url,
             )
-        return TransportError(f"{url}: {type(exc).__name__}: {exc}", url=url)
+        return TransportError(
+            f"{url}: the connection failed ({type(exc).__name__}: {exc}); the request may or "
+            "may not have been applied - check before retrying a state change",
+            url=url,
+        )
 
     def _check_socket(self, call: Call[Any]) -> None:
         # httpcore leaks the socket object when connecting to a missing unix socket

@@ -122,6 +122,48 @@ async def test_async_request_timeout(silent_server):
             await client.get_clients_count()
 
 
+@pytest.fixture
+def resetting_server() -> Iterator[str]:
+    """A server that reads the request, then resets the connection (RST, no answer)."""
+    import struct
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conn.settimeout(2)
+            conn.recv(65536)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_connection_reset_is_a_transport_error(resetting_server):
+    """A reset mid-request is a TransportError that is none of the specific ones."""
+    with (
+        frankenws.Client(resetting_server) as client,
+        pytest.raises(frankenws.TransportError) as info,
+    ):
+        client.kill_connection("x")
+    assert resetting_server in str(info.value)
+    assert "may or may not have been applied" in str(info.value)
+    assert type(info.value) is frankenws.TransportError
+
+
 def test_protocol_error_on_garbage(canned_server):
     """A 200 whose body is not the protocol's JSON raises ProtocolError."""
     url, answers = canned_server
