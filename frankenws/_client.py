@@ -59,6 +59,7 @@ class BaseClient:
         self._timeout = float(timeout)
         self._retries = max(0, int(retries))
         self._ssl = build_ssl_context(verify, cert)
+        self._has_cert = cert is not None
         # httpx.Headers merges case-insensitively: a user's "host" replaces our "Host"
         # instead of producing two Host headers, which Go rejects with a 400.
         merged = httpx.Headers({"User-Agent": _user_agent()})
@@ -118,9 +119,17 @@ class BaseClient:
                 url=url,
             )
         if isinstance(exc, httpx.RemoteProtocolError):
+            hint = ""
+            if url.startswith("https:") and not self._has_cert:
+                # With TLS 1.3 a server that requires a client certificate accepts the
+                # handshake and then hangs up: this is what a missing cert looks like.
+                hint = (
+                    "; over HTTPS this is also how a server that requires a client "
+                    "certificate refuses one: pass cert=(cert.pem, key.pem)"
+                )
             return ServerDisconnected(
                 f"{url} closed the connection without answering ({exc}); the request may or "
-                "may not have been applied",
+                f"may not have been applied{hint}",
                 url=url,
             )
         return TransportError(

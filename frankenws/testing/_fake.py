@@ -10,6 +10,7 @@ worker's ``frankenphp_ws_*`` calls do.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -153,7 +154,12 @@ class FakeFrankenPHP:
         return AsyncClient("http://localhost:2019", transport=self.transport(), **kwargs)
 
     def serve(
-        self, host: str = "127.0.0.1", admin_port: int = 0, ws_port: int = 0
+        self,
+        host: str = "127.0.0.1",
+        admin_port: int = 0,
+        ws_port: int = 0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> LoopbackServer:
         """Serve this fake on loopback: a real admin port and a real WebSocket port.
 
@@ -161,11 +167,13 @@ class FakeFrankenPHP:
         (``with fake.serve() as server: ...``); ports ``0`` pick free ones. Real WebSocket
         clients opening ``server.ws_url("/chat")`` become connections with route
         ``/chat``; ``kill_connection`` drops their TCP connection (close code 1006).
-        Needs the ``fake`` extra (aiohttp).
+        With ``ssl_context`` the admin port speaks HTTPS, like Caddy's remote admin
+        endpoint; a context with ``verify_mode = CERT_REQUIRED`` demands client
+        certificates (mutual TLS). Needs the ``fake`` extra (aiohttp).
         """
         from ._server import LoopbackServer
 
-        return LoopbackServer(self, host, admin_port, ws_port).start()
+        return LoopbackServer(self, host, admin_port, ws_port, ssl_context).start()
 
     # -------------------------------------------------------- virtual sockets
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
@@ -161,8 +162,10 @@ class LoopbackServer:
         host: str = "127.0.0.1",
         admin_port: int = 0,
         ws_port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._fake = fake
+        self._ssl = ssl_context
         self._host = host
         self._want = (admin_port, ws_port)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -181,7 +184,8 @@ class LoopbackServer:
 
     @property
     def admin_url(self) -> str:
-        return f"http://{self._host}:{self.admin_port}"
+        scheme = "https" if self._ssl is not None else "http"
+        return f"{scheme}://{self._host}:{self.admin_port}"
 
     def ws_url(self, route: str = "/") -> str:
         """The URL a WebSocket client opens to get a connection on ``route``."""
@@ -265,7 +269,9 @@ class LoopbackServer:
             runner = web.AppRunner(application, access_log=None, handle_signals=False)
             await runner.setup()
             self._runners.append(runner)
-            site = web.TCPSite(runner, self._host, port, reuse_address=True)
+            # Only the admin port speaks TLS (Caddy's remote admin); the app port is plain.
+            tls = self._ssl if application is admin else None
+            site = web.TCPSite(runner, self._host, port, reuse_address=True, ssl_context=tls)
             await site.start()
             server = site._server
             assert server is not None

@@ -49,3 +49,15 @@ async def test_async_module_not_loaded(real_caddy):
     async with frankenws.AsyncClient(real_caddy) as client:
         with pytest.raises(frankenws.ModuleNotLoaded):
             await client.get_tags()
+
+
+def test_unix_socket(real_caddy_unix):
+    """Caddy's unix//path admin address reaches the admin server through the socket."""
+    assert real_caddy_unix.startswith("unix//")
+    with frankenws.Client(real_caddy_unix) as client, pytest.raises(frankenws.ModuleNotLoaded):
+        client.get_clients()
+    with (
+        frankenws.Client("unix://" + real_caddy_unix[len("unix/") :]) as client,
+        pytest.raises(frankenws.ModuleNotLoaded),
+    ):
+        client.list_routes()
