@@ -6,6 +6,10 @@ Format (JSON lines; the first line is a header)::
     {"time": "...", "action": "kill", "target": "<id>", "status": "started"}
     {"time": "...", "action": "kill", "target": "<id>", "status": "done"}
     {"time": "...", "action": "kill", "target": "<id>", "status": "failed", "error": "..."}
+    {"time": "...", "action": "kill", "target": "<id>", "status": "done", "carried": true}
+
+A ``carried`` line copies a status from another journal that this run resumed (with
+``resume=old, journal=new``), so the new journal alone says what is already handled.
 
 For steps that must not be repeated (sends), a ``started`` line is written before the
 request leaves; the outcome line follows when it returns. An interrupted run thus leaves
@@ -123,6 +127,11 @@ class Journal:
         if error:
             record["error"] = error
         self._write(record)
+
+    def carried(self, action: str, target: str, status: str) -> None:
+        """Copy a status from the journal being resumed (when writing to another file)."""
+        record = {"time": _now(), "action": action, "target": target, "status": status}
+        self._write({**record, "carried": True})
 
     def close(self) -> None:
         if not self._file.closed:

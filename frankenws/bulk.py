@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import threading
 import time
@@ -30,7 +31,7 @@ from typing import Any, TypeVar, overload
 
 from ._calls import Call, Flow, calls
 from ._client import AsyncClient, BaseClient, Client
-from ._exceptions import FrankenWSError, InvalidArgument
+from ._exceptions import ConnectError, FrankenWSError, InvalidArgument, TransportError
 from ._journal import Journal, JournalState, load_journal
 from ._lane import AiohttpLane, lane_available
 
@@ -67,8 +68,9 @@ class Outcome:
         action: The step: ``"kill"``, ``"send"``, ``"warn"``, ``"notify"``.
         status: ``"done"``; ``"not_found"`` (the server did not know the id, e.g. it was
             already gone); ``"failed"`` (an error, see ``error``); ``"skipped"`` (already
-            handled by the run recorded in the resumed journal); ``"uncertain"`` (the
-            interrupted run sent the request but recorded no answer; not repeated).
+            handled by the run recorded in the resumed journal); ``"uncertain"`` (a send
+            left but its answer never came — a timeout, a dropped connection, or an
+            interrupted run — so it may have been delivered; never sent again).
         error: The error message for ``failed`` and ``uncertain``.
     """
 
@@ -147,10 +149,17 @@ class BulkReport:
         }
 
     def __str__(self) -> str:
-        c = self.counts()
-        parts = [f"{c['done']} done", f"{c['not_found']} not found", f"{c['failed']} failed"]
-        parts += [f"{c[k]} {k}" for k in ("skipped", "uncertain") if c[k]]
-        return f"{self.job}: " + ", ".join(parts)
+        def line(c: dict[str, int]) -> str:
+            parts = [f"{c['done']} done", f"{c['not_found']} not found", f"{c['failed']} failed"]
+            parts += [f"{c[k]} {k}" for k in ("skipped", "uncertain") if c[k]]
+            return ", ".join(parts)
+
+        actions = list(dict.fromkeys(o.action for o in self.outcomes))
+        if len(actions) <= 1:
+            return f"{self.job}: {line(self.counts())}"
+        # Several steps (warn + kill, kill + notify): one total over all of them would
+        # count each connection twice, so each step gets its own counts.
+        return f"{self.job}: " + "; ".join(f"{a} {line(self.counts(a))}" for a in actions)
 
 
 # --- the engine -------------------------------------------------------------------
@@ -227,12 +236,16 @@ class _Context:
         journal: Journal | None,
         resume: JournalState | None,
         progress: ProgressCallback | None,
+        *,
+        journal_skips: bool = False,
     ) -> None:
         self.runner = runner
         self.report = report
         self.journal = journal
         self.resume = resume
         self.progress = progress
+        self.journal_skips = journal_skips
+        """The journal is not the resumed file: carry skipped targets over into it."""
         self.completed = 0
         self.total = 0
 
@@ -255,12 +268,19 @@ class _Context:
     ) -> list[Outcome]:
         """Apply one step to every target with bounded concurrency; never raises per target."""
         outcomes: dict[str, Outcome] = {}
+        early: list[Outcome] = []
         pending: list[str] = []
         for target in targets:
+            key = (step.action, target)
             if self.resume is not None and self.resume.handled(step.action, target):
                 outcome = Outcome(target, step.action, "skipped")
                 outcomes[target] = outcome
                 self.record(outcome, journal=False)
+                if self.journal_skips and self.journal is not None:
+                    # Carry the earlier status over, so this journal alone is enough to
+                    # resume from (without it, a resume would act on the target again).
+                    self.journal.carried(step.action, target, self.resume.last[key])
+                early.append(outcome)
             elif (
                 self.resume is not None
                 and self.resume.in_flight(step.action, target)
@@ -275,8 +295,15 @@ class _Context:
                 )
                 outcomes[target] = outcome
                 self.record(outcome)
+                early.append(outcome)
             else:
                 pending.append(target)
+
+        # Outcomes settled by the resumed journal still get their follow-up (e.g. the
+        # alert owed for a kill the interrupted run did but could not announce).
+        if after is not None:
+            for outcome in early:
+                await after(outcome)
 
         queue: asyncio.Queue[str] = asyncio.Queue()
         for target in pending:
@@ -295,6 +322,13 @@ class _Context:
                 try:
                     result = await self.runner.bulk(step.make_call(target))
                     outcome = Outcome(target, step.action, step.classify(result))
+                except ConnectError as exc:  # never reached the server: safe to retry
+                    outcome = Outcome(target, step.action, "failed", str(exc))
+                except TransportError as exc:
+                    # A timeout or a dropped connection after the request left: it may
+                    # have been acted on. A send must not be repeated on resume.
+                    status = "failed" if step.repeatable else "uncertain"
+                    outcome = Outcome(target, step.action, status, str(exc))
                 except FrankenWSError as exc:
                     outcome = Outcome(target, step.action, "failed", str(exc))
                 outcomes[target] = outcome
@@ -338,12 +372,25 @@ async def _job(
         raise InvalidArgument(
             f"journal {os.fspath(resume)!r} belongs to job {state.job!r}, not {job!r}"  # type: ignore[arg-type]
         )
+    if journal is not None and os.path.isfile(journal) and os.path.getsize(journal) > 0:
+        existing = load_journal(journal)
+        if existing.job not in (None, job):
+            raise InvalidArgument(
+                f"journal {os.fspath(journal)!r} already records a {existing.job!r} job; "
+                f"use another file for this {job!r} job"
+            )
     path = journal if journal is not None else resume
     writer = Journal(path, job=job, server=client.url) if path is not None else None
+    # Resuming into another journal: that journal must record the skipped targets too.
+    separate = (
+        journal is not None
+        and resume is not None
+        and os.path.abspath(journal) != os.path.abspath(resume)
+    )
     report = BulkReport(job)
     try:
         async with _Runner(client, concurrency) as runner:
-            await body(_Context(runner, report, writer, state, progress))
+            await body(_Context(runner, report, writer, state, progress, journal_skips=separate))
     finally:
         report.finished = datetime.now(timezone.utc)
         if writer is not None:
@@ -388,7 +435,11 @@ async def _wait_closed(ctx: _Context, killed: Sequence[str], timeout: float) -> 
     delay = 0.02
     remaining = set(killed)
     while True:
-        remaining &= set(await ctx.runner.one(calls.get_clients()))
+        try:
+            remaining &= set(await ctx.runner.one(calls.get_clients()))
+        except FrankenWSError as exc:  # the kills are done: report them, do not raise
+            ctx.report.notes.append(f"could not check that the killed connections left: {exc}")
+            return
         if not remaining or time.monotonic() >= deadline:
             break
         await asyncio.sleep(delay)
@@ -594,6 +645,10 @@ def _jsonable(value: Any) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if callable(value):  # e.g. disconnect_matching's notify: its name, not its repr
+        return getattr(value, "__qualname__", type(value).__name__)
     return str(value)
 
 
@@ -688,6 +743,8 @@ def plan_cleanup_inactive(
             try:
                 stamp = float(raw)
             except ValueError:
+                stamp = math.nan
+            if not math.isfinite(stamp):  # "nan"/"inf" would silently match nothing
                 spared.append(PlanItem(conn, f"{key} = {raw!r} is not a unix time"))
                 continue
             idle = reference - stamp
@@ -709,7 +766,7 @@ def plan_disconnect_matching(
     client: Any,
     key: str,
     op: str,
-    value: str = "",
+    value: str | int | float | Sequence[str] = "",  # as search_stored_information
     *,
     notify_tag: str | None = None,
     notify: Callable[[str, str | None], str | bytes] | None = None,
@@ -809,9 +866,11 @@ def plan_enforce_connection_limit(
         def rank(conn: str) -> tuple[float, str]:
             raw = order.get(conn)
             try:
-                return (float(raw) if raw is not None else float("inf"), conn)
+                value = float(raw) if raw is not None else math.inf
             except ValueError:
-                return (float("inf"), conn)
+                value = math.inf
+            # NaN would make the sort order arbitrary: treat it like a missing value.
+            return (value if not math.isnan(value) else math.inf, conn)
 
         targets, kept = [], []
         for user in sorted(groups):
@@ -895,15 +954,17 @@ def run(
     async def body(ctx: _Context) -> None:
         targets = plan.target_ids
         if plan.scenario == "maintenance":
-            await _run_maintenance(ctx, plan, wait)
+            outcomes = await _run_maintenance(ctx, plan, wait)
         elif plan.scenario == "disconnect_matching" and plan.params.get("notify_tag"):
-            await _run_matching(ctx, plan)
+            outcomes = await _run_matching(ctx, plan)
         else:
             ctx.total = len(targets)
             outcomes = await ctx.apply(_kill_step(), targets)
-            if wait_closed:
-                killed = [o.target for o in outcomes if o.status == "done"]
-                await _wait_closed(ctx, killed, timeout)
+        # wait_closed applies to every scenario (it used to be ignored for maintenance
+        # and for disconnect_matching with notify_tag).
+        if wait_closed:
+            killed = [o.target for o in outcomes if o.status == "done"]
+            await _wait_closed(ctx, killed, timeout)
 
     return _dispatch(
         client,
@@ -921,7 +982,7 @@ def run(
 
 async def _run_maintenance(
     ctx: _Context, plan: Plan, wait: Callable[[float], Awaitable[None]]
-) -> None:
+) -> list[Outcome]:
     params = plan.params
     route = params["route"]
     warning = json.dumps(
@@ -938,13 +999,20 @@ async def _run_maintenance(
     await ctx.apply(_send_step("warn", warning, route), warned)
     await wait(params["grace"])
     # Connections that arrived during the grace period go too: it is a maintenance.
-    now = set(await ctx.runner.one(calls.get_clients(route)))
+    try:
+        now = set(await ctx.runner.one(calls.get_clients(route)))
+    except FrankenWSError as exc:
+        # Still kill (or fail, per target) everyone warned, and return a report.
+        ctx.report.notes.append(
+            f"could not list the connections that arrived during the grace period: {exc}"
+        )
+        now = set()
     victims = sorted(set(warned) | now)
     ctx.total += len(victims)
-    await ctx.apply(_kill_step(), victims)
+    return await ctx.apply(_kill_step(), victims)
 
 
-async def _run_matching(ctx: _Context, plan: Plan) -> None:
+async def _run_matching(ctx: _Context, plan: Plan) -> list[Outcome]:
     params = plan.params
     tag = params["notify_tag"]
     notify = params.get("notify")
@@ -952,8 +1020,19 @@ async def _run_matching(ctx: _Context, plan: Plan) -> None:
     targets = plan.target_ids
     ctx.total = len(targets) * 2
 
+    def killed(outcome: Outcome) -> bool:
+        if outcome.status == "done":
+            return True
+        # Resumed: the kill was done by the interrupted run, which may have stopped
+        # before sending its alert. The notify step below skips it if it was sent.
+        return (
+            outcome.status == "skipped"
+            and ctx.resume is not None
+            and ctx.resume.last.get(("kill", outcome.target)) == "done"
+        )
+
     async def alert(outcome: Outcome) -> None:
-        if outcome.status != "done":
+        if not killed(outcome):
             ctx.total -= 1
             if ctx.progress is not None:
                 ctx.progress(ctx.completed, ctx.total)
@@ -969,4 +1048,4 @@ async def _run_matching(ctx: _Context, plan: Plan) -> None:
         )
         await ctx.apply(step, [conn])
 
-    await ctx.apply(_kill_step(), targets, after=alert)
+    return await ctx.apply(_kill_step(), targets, after=alert)

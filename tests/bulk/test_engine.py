@@ -126,6 +126,8 @@ def test_resume_refuses_another_jobs_journal(fake, tmp_path):
             bulk.kill_connections(ws, ["a"], resume=journal)
         with pytest.raises(frankenws.InvalidArgument, match="does not exist"):
             bulk.kill_connections(ws, ["a"], resume=tmp_path / "missing")
+        with pytest.raises(frankenws.InvalidArgument, match="already records a 'send' job"):
+            bulk.kill_connections(ws, ["a"], journal=journal)
 
 
 def test_torn_last_line_is_ignored(fake, tmp_path):
