@@ -123,8 +123,9 @@ def check_search_op(op: Any) -> str:
     """One of the ten operators the server implements (it ignores all others silently)."""
     if op not in SEARCH_OPERATORS:
         raise InvalidArgument(
-            f"unknown search operator {op!r}; the server only knows "
-            f"{', '.join(SEARCH_OPERATORS)} (anything else silently matches nobody)"
+            f"unknown search operator {op!r}; use one of the server's "
+            f"{', '.join(SEARCH_OPERATORS)} or frankenws' gt, gte, lt, lte, in, exists "
+            "(the server itself would silently match nobody)"
         )
     return str(op)
 

@@ -9,15 +9,21 @@ __all__ = ["main"]
 
 def main() -> None:
     """Console entry point."""
-    try:
-        import rich  # noqa: F401
-        import typer  # noqa: F401
-    except ImportError:
+    from importlib.util import find_spec
+
+    # find_spec only looks: importing typer and rich here would cost every command
+    # their start-up time, including the ones that never need them.
+    if find_spec("typer") is None or find_spec("rich") is None:
         print(
             "The frankenws command needs the CLI extra: pip install 'frankenws[cli]'",
             file=sys.stderr,
         )
-        raise SystemExit(1) from None
+        raise SystemExit(1)
+    from ._fast import run_fast
+
+    code = run_fast(sys.argv[1:])
+    if code is not None:
+        raise SystemExit(code)
     from ._app import run
 
     run()

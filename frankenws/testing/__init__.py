@@ -7,6 +7,7 @@ hooks standing in for the PHP worker.
 
 from ._clock import ManualClock, SystemClock
 from ._fake import FakeFrankenPHP
+from ._population import Population
 from ._state import Event
 
-__all__ = ["Event", "FakeFrankenPHP", "ManualClock", "SystemClock"]
+__all__ = ["Event", "FakeFrankenPHP", "ManualClock", "Population", "SystemClock"]

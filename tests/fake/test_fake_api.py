@@ -12,7 +12,13 @@ from frankenws.testing import FakeFrankenPHP
 
 def test_public_names():
     """frankenws.testing exports exactly these names, sorted."""
-    assert frankenws.testing.__all__ == ["Event", "FakeFrankenPHP", "ManualClock", "SystemClock"]
+    assert frankenws.testing.__all__ == [
+        "Event",
+        "FakeFrankenPHP",
+        "ManualClock",
+        "Population",
+        "SystemClock",
+    ]
 
 
 def test_importing_the_fake_does_not_import_aiohttp():

@@ -1,0 +1,5 @@
+"""``python -m frankenws_cli``."""
+
+from . import main
+
+main()

@@ -1,0 +1,109 @@
+"""The audit log: one JSON line per state-changing action, flushed as it happens.
+
+Each line has ``time`` (UTC, ISO 8601), ``actor``, ``server`` (the admin URL without
+credentials), ``command`` (the CLI command), ``action``, ``target`` and ``result``, and
+sometimes ``detail`` (names such as the tag or key involved; never values or payloads,
+which may hold secrets). A line is written right after its action, so the log is
+complete even when the command fails or is interrupted afterwards. Strictly private.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from ._errors import UsageProblem
+
+__all__ = ["AuditLog", "default_audit_path", "default_actor"]
+
+
+def default_audit_path(env: dict[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME/frankenws/audit.jsonl`` (``~/.local/state/...`` by default)."""
+    environ = os.environ if env is None else env
+    base = environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "frankenws" / "audit.jsonl"
+
+
+def default_actor() -> str:
+    """The OS user running the command."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+class AuditLog:
+    """Appends audit records to ``path``; ``path=None`` disables auditing."""
+
+    def __init__(self, path: Path | None, *, actor: str, command: str = "") -> None:
+        self.path = path
+        self.actor = actor
+        self.command = command
+        self.server = ""
+        self.written = 0
+        self._file: IO[str] | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.path is not None
+
+    def open(self) -> None:
+        """Open the file now, so a command refuses to act when it could not be audited."""
+        if self.path is None or self._file is not None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise UsageProblem(
+                f"cannot write the audit log {self.path}: {exc.strerror or exc}; "
+                "nothing was changed",
+                "fix the permissions, choose another file with --audit-log PATH, "
+                "or pass --no-audit",
+            ) from None
+
+    def record(
+        self,
+        action: str,
+        target: str,
+        result: str,
+        *,
+        detail: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Append one action and flush it to disk before returning."""
+        if self.path is None:
+            return
+        self.open()
+        assert self._file is not None
+        entry: dict[str, Any] = {
+            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "actor": self.actor,
+            "server": self.server,
+            "command": self.command,
+            "action": action,
+            "target": target,
+            "result": result,
+        }
+        if detail:
+            entry["detail"] = detail
+        if error:
+            entry["error"] = error
+        self._file.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._file.flush()
+        self.written += 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            except OSError:
+                pass
+            self._file.close()
+            self._file = None

@@ -1,0 +1,261 @@
+"""The per-invocation state every command reads: settings, the client, the audit log.
+
+Tests inject the fake here, never by patching the SDK::
+
+    runner.invoke(app, ["kill", conn], obj=AppContext(transport=fake.transport()))
+
+Strictly private.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import frankenws
+
+from ._audit import AuditLog, default_actor, default_audit_path
+from ._errors import NotDone, UsageProblem
+from ._settings import Settings, resolve_settings
+
+if TYPE_CHECKING:
+    import httpx
+    import typer
+
+__all__ = ["DEFAULT_CONCURRENCY", "AppContext", "configure", "state"]
+
+DEFAULT_CONCURRENCY = 32
+
+T = TypeVar("T")
+
+
+@dataclass
+class AppContext:
+    """Global options and shared resources of one ``frankenws`` invocation.
+
+    Args:
+        transport: An httpx transport for every client (the fake's ``transport()``).
+        url, profile, host_header, cert, key, ca, timeout: Connection settings as
+            given on the command line (``None``: look further, see ``_settings``).
+        json: Print one JSON document instead of tables.
+        yes: Do not ask for confirmation.
+        dry_run: Show what would change and change nothing.
+        concurrency: Requests in flight for bulk jobs.
+        audit_log: Audit file (default ``$XDG_STATE_HOME/frankenws/audit.jsonl``).
+        no_audit: Disable the audit log.
+        actor: Who is acting (default: the OS user).
+        debug: Show tracebacks of unexpected errors.
+    """
+
+    transport: httpx.BaseTransport | None = None
+    url: str | None = None
+    profile: str | None = None
+    profile_explicit: bool = False
+    host_header: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    ca: str | None = None
+    timeout: float | None = None
+    json: bool = False
+    yes: bool = False
+    dry_run: bool = False
+    concurrency: int = DEFAULT_CONCURRENCY
+    audit_log: Path | None = None
+    no_audit: bool = False
+    actor: str | None = None
+    debug: bool = False
+    read_config: bool = True
+    """False: ignore the config file (used by the demo)."""
+    journal_dir: Path | None = None
+    """Where bulk jobs keep their journals (default ``$XDG_STATE_HOME/frankenws/journals``)."""
+    command: str = ""
+    """The command being run (for the audit log), e.g. ``"store set"``."""
+
+    _settings: Settings | None = field(default=None, repr=False)
+    _client: frankenws.Client | None = field(default=None, repr=False)
+    _audit: AuditLog | None = field(default=None, repr=False)
+    _registered: set[str] | None = field(default=None, repr=False)
+
+    # --- settings and client ---------------------------------------------------------
+
+    def settings(self) -> Settings:
+        """The resolved connection settings (reads the config file on first use)."""
+        if self._settings is None:
+            self._settings = resolve_settings(
+                {
+                    "url": self.url,
+                    "host_header": self.host_header,
+                    "cert": self.cert,
+                    "key": self.key,
+                    "ca": self.ca,
+                    "timeout": self.timeout,
+                },
+                profile=self.profile,
+                profile_explicit=self.profile_explicit,
+                read_config=self.read_config,
+            )
+        return self._settings
+
+    def client(self) -> frankenws.Client:
+        """The one SDK client of this invocation (closed when the command ends)."""
+        if self._client is None:
+            self._client = self.make_client()
+        return self._client
+
+    def make_client(self, **overrides: Any) -> frankenws.Client:
+        """A new client with the resolved settings (``doctor`` uses its own)."""
+        s = self.settings()
+        cert: Any = None
+        if s.key.value is not None and s.cert.value is None:
+            raise UsageProblem(
+                f"a client key was given ({s.key.origin}) but no certificate",
+                "pass --cert with the client certificate that goes with --key",
+            )
+        if s.cert.value is not None:
+            cert = (s.cert.value, s.key.value) if s.key.value is not None else s.cert.value
+        options: dict[str, Any] = {
+            "timeout": s.timeout.value,
+            "host_header": s.host_header.value,
+            "cert": cert,
+            "verify": s.ca.value if s.ca.value is not None else True,
+            "transport": self.transport,
+        }
+        options.update(overrides)
+        client = frankenws.Client(s.url.value, **options)
+        if self._audit is not None:
+            self._audit.server = client.url
+        return client
+
+    # --- audit -----------------------------------------------------------------------
+
+    @property
+    def audit(self) -> AuditLog:
+        if self._audit is None:
+            path = None if self.no_audit else (self.audit_log or default_audit_path())
+            self._audit = AuditLog(path, actor=self.actor or default_actor(), command=self.command)
+            if self._client is not None:
+                self._audit.server = self._client.url
+        return self._audit
+
+    def begin_changes(self) -> frankenws.Client:
+        """Call before the first change: the audit log must be writable, the client ready."""
+        client = self.client()
+        audit = self.audit
+        audit.server = client.url
+        audit.command = self.command
+        audit.open()
+        return client
+
+    def act(
+        self,
+        action: str,
+        target: str,
+        fn: Callable[[], T],
+        *,
+        detail: dict[str, Any] | None = None,
+        outcome: Callable[[T], str] = lambda _: "done",
+    ) -> T:
+        """Run one state-changing request and audit it, whatever happens."""
+        self.begin_changes()
+        try:
+            value = fn()
+        except frankenws.InvalidArgument:
+            raise  # refused before sending: nothing happened, nothing to audit
+        except frankenws.FrankenWSError as exc:
+            self.audit.record(action, target, "failed", detail=detail, error=type(exc).__name__)
+            raise
+        except KeyboardInterrupt:
+            self.audit.record(action, target, "interrupted", detail=detail)
+            raise
+        self.audit.record(action, target, outcome(value), detail=detail)
+        return value
+
+    # --- helpers for commands ----------------------------------------------------------
+
+    def registered(self) -> set[str]:
+        """Ids currently registered on the server (fetched once per invocation)."""
+        if self._registered is None:
+            self._registered = set(self.client().get_clients())
+        return self._registered
+
+    def require_connected(self, id: str, *, doing: str) -> None:
+        """Refuse to act on an id the server does not know (it would accept it silently)."""
+        if not id:
+            raise frankenws.InvalidArgument("id must not be empty")
+        if id not in self.registered():
+            raise NotDone(
+                f"no connection {id!r} on {self.client().url}; nothing was {doing}",
+                "'frankenws clients' lists the connected ids",
+            )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._audit is not None:
+            self._audit.close()
+
+
+def configure(
+    obj: AppContext,
+    *,
+    url: str | None = None,
+    profile: str | None = None,
+    host_header: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
+    ca: str | None = None,
+    timeout: float | None = None,
+    json: bool = False,
+    yes: bool = False,
+    dry_run: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    audit_log: Path | None = None,
+    no_audit: bool = False,
+    actor: str | None = None,
+    debug: bool = False,
+) -> AppContext:
+    """Apply the global options to ``obj`` (values already set on it survive defaults)."""
+    if url is not None:
+        obj.url = url
+    if profile is not None:
+        obj.profile, obj.profile_explicit = profile, True
+    elif obj.profile is None and os.environ.get("FRANKENWS_PROFILE"):
+        obj.profile = os.environ["FRANKENWS_PROFILE"]
+    for name, given in (
+        ("host_header", host_header),
+        ("cert", cert),
+        ("key", key),
+        ("ca", ca),
+        ("timeout", timeout),
+        ("actor", actor),
+    ):
+        if given is not None:
+            setattr(obj, name, given)
+    if audit_log is not None:
+        obj.audit_log = audit_log
+    elif obj.audit_log is None and os.environ.get("FRANKENWS_AUDIT_LOG"):
+        obj.audit_log = Path(os.environ["FRANKENWS_AUDIT_LOG"])
+    obj.json = obj.json or json
+    obj.yes = obj.yes or yes
+    obj.dry_run = obj.dry_run or dry_run
+    obj.no_audit = obj.no_audit or no_audit
+    obj.debug = obj.debug or debug
+    if concurrency != DEFAULT_CONCURRENCY:
+        obj.concurrency = concurrency
+    return obj
+
+
+def state(ctx: typer.Context) -> AppContext:
+    """The :class:`AppContext` of the running command."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):  # pragma: no cover - the root callback sets it
+        raise RuntimeError("frankenws commands must run under the frankenws app")
+    # "frankenws store set" -> "store set": how the audit log and hints name the command.
+    obj.command = ctx.command_path.partition(" ")[2]
+    if obj._audit is not None:
+        obj._audit.command = obj.command
+    return obj

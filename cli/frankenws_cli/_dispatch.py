@@ -1,0 +1,52 @@
+"""What happens to a command's return value and to its errors; shared by both parsers.
+
+The typer app (``_app``) and the fast path for ``kill`` (``_fast``) both end here, so a
+result is shown, and an error becomes an exit code, in exactly one way. Strictly
+private; nothing here imports typer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _output
+from ._context import AppContext
+from ._errors import INTERRUPTED, NOT_DONE, classify
+
+__all__ = ["fail", "finish", "interrupted"]
+
+
+def finish(obj: Any, value: Any) -> int:
+    """Show a command's return value; returns the exit code it asks for."""
+    from ._jobs import BulkJob, execute
+
+    as_json = isinstance(obj, AppContext) and obj.json
+    if isinstance(value, BulkJob):
+        assert isinstance(obj, AppContext)
+        value = execute(obj, value)
+    if isinstance(value, _output.Result):
+        _output.emit(value, as_json=as_json)
+        return value.exit_code
+    if isinstance(value, _output.Stream):
+        return _output.emit_stream(value, as_json=as_json)
+    return 0
+
+
+def fail(obj: Any, exc: Exception) -> int:
+    """Report an error on stderr; returns its exit code. Bugs re-raise with --debug."""
+    failure = classify(exc)
+    if failure is None:
+        if isinstance(obj, AppContext) and obj.debug:
+            raise exc
+        _output.error(
+            f"unexpected error: {type(exc).__name__}: {exc}",
+            ["this is a bug in frankenws; rerun with --debug to see the traceback"],
+        )
+        return NOT_DONE
+    _output.error(failure.message, failure.hints)
+    return failure.exit_code
+
+
+def interrupted() -> int:
+    _output.error("interrupted")
+    return INTERRUPTED

@@ -1,0 +1,122 @@
+"""Exit codes and the one mapping from an exception to an exit code and a message.
+
+=====  ==========================================================================
+code   meaning
+=====  ==========================================================================
+0      the command did what it was asked
+1      the operation did not happen (unknown id, ``success:false``, a bulk job
+       with failed targets, a refused confirmation)
+2      usage error: bad arguments, values the SDK refuses (``InvalidArgument``),
+       an unknown profile or an unreadable config file
+3      the server cannot be reached (connect, timeout, TLS, dropped connection)
+4      the server answered but rejected the request (4xx/5xx, host not allowed,
+       extension not loaded, an answer that breaks the protocol)
+130    interrupted (Ctrl-C)
+=====  ==========================================================================
+
+Strictly private.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import frankenws
+
+__all__ = [
+    "INTERRUPTED",
+    "NOT_DONE",
+    "OK",
+    "REJECTED",
+    "UNREACHABLE",
+    "USAGE",
+    "CliError",
+    "Failure",
+    "Interrupted",
+    "NotDone",
+    "UsageProblem",
+    "classify",
+]
+
+OK = 0
+NOT_DONE = 1
+USAGE = 2
+UNREACHABLE = 3
+REJECTED = 4
+INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """An expected failure of a command, with its exit code and optional hints."""
+
+    exit_code = NOT_DONE
+
+    def __init__(self, message: str, *hints: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hints = list(hints)
+
+
+class NotDone(CliError):
+    """The operation did not happen (exit 1)."""
+
+    exit_code = NOT_DONE
+
+
+class UsageProblem(CliError):
+    """The command line, the environment or the config file is wrong (exit 2)."""
+
+    exit_code = USAGE
+
+
+class Interrupted(CliError):
+    """Ctrl-C (exit 130); what was done before is in the audit log and the journal."""
+
+    exit_code = INTERRUPTED
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """How an expected error is reported: exit code, message, hints."""
+
+    exit_code: int
+    message: str
+    hints: tuple[str, ...] = ()
+
+
+def classify(exc: BaseException) -> Failure | None:
+    """The report for an expected error, or ``None`` for a bug (shown with a --debug hint)."""
+    if isinstance(exc, CliError):
+        return Failure(exc.exit_code, exc.message, tuple(exc.hints))
+    if isinstance(exc, frankenws.InvalidArgument):
+        return Failure(USAGE, exc.message)
+    if isinstance(exc, frankenws.TransportError):
+        hints: tuple[str, ...] = ()
+        if isinstance(exc, frankenws.ConnectError):
+            hints = (
+                "check --url (or FRANKENWS_ADMIN_URL, or the --profile in use); "
+                "'frankenws doctor' shows which address was tried and why",
+            )
+        elif isinstance(exc, frankenws.RequestTimeout):
+            hints = ("raise --timeout if the server is expected to be slow",)
+        return Failure(UNREACHABLE, exc.message, hints)
+    if isinstance(exc, frankenws.HostNotAllowed):
+        return Failure(
+            REJECTED,
+            exc.message,
+            (
+                "pass --host-header with the admin listener's own address, "
+                "e.g. --host-header localhost:2019",
+            ),
+        )
+    if isinstance(exc, frankenws.ModuleNotLoaded):
+        return Failure(
+            REJECTED,
+            exc.message,
+            ("point --url at the admin endpoint of a FrankenPHP with the WebSocket extension",),
+        )
+    if isinstance(exc, (frankenws.APIError, frankenws.ProtocolError)):
+        return Failure(REJECTED, exc.message)
+    if isinstance(exc, frankenws.FrankenWSError):
+        return Failure(NOT_DONE, exc.message)
+    return None

@@ -1,0 +1,108 @@
+"""``kill``, the command users type most: importable and runnable without typer.
+
+``frankenws kill ID`` is the path whose start-up time matters (see ``_fast``), so its
+logic lives here, free of typer, and the typer command only forwards to it.
+Strictly private.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ._context import AppContext
+from ._errors import UsageProblem
+from ._output import Lines, Result
+from ._parse import read_ids
+from .commands._common import non_empty
+
+__all__ = ["SEQUENTIAL_KILLS", "kill_ids"]
+
+# Up to this many ids are killed one request after the other with the already imported
+# SDK client; more go through the bulk engine (concurrent requests, journal, progress).
+# Importing and starting the engine costs more than it saves for a handful of ids.
+SEQUENTIAL_KILLS = 20
+
+
+def kill_ids(app: AppContext, ids: list[str], from_file: Path | None) -> Any:
+    """Kill the given ids (``-`` reads stdin); a :class:`Result` or a ``BulkJob``."""
+    targets = list(dict.fromkeys(read_ids(ids or [], from_file)))
+    if not targets:
+        raise UsageProblem(
+            "give at least one connection id",
+            "frankenws kill ID..., or '-' to read ids from stdin, or --from FILE",
+        )
+    for target in targets:
+        non_empty(id=target)
+    if app.dry_run:
+        return _kill_dry_run(app.registered(), targets)
+    if len(targets) > SEQUENTIAL_KILLS:
+        return _kill_many(app, targets)
+    client = app.begin_changes()
+    started = datetime.now(timezone.utc)
+    outcomes: list[dict[str, Any]] = []
+    for target in targets:
+        killed = app.act(
+            "kill",
+            target,
+            lambda target=target: client.kill_connection(target),  # type: ignore[misc]
+            outcome=lambda ok: "done" if ok else "not_found",
+        )
+        outcomes.append(
+            {"target": target, "action": "kill", "status": "done" if killed else "not_found"}
+        )
+    from ._jobs import report_dict
+
+    report = report_dict("kill", outcomes, started)
+    lines = [
+        f"killed {o['target']}" if o["status"] == "done" else f"not found {o['target']}"
+        for o in outcomes
+    ]
+    missing = report["counts"]["not_found"]
+    result = Result(report, Lines(lines), exit_code=1 if missing else 0)
+    if missing:
+        result.notes.append(
+            f"{missing} id(s) not found: not connected, or already closed "
+            "('frankenws clients' lists the connected ids)"
+        )
+    return result
+
+
+def _kill_dry_run(registered: set[str], targets: list[str]) -> Result:
+    live = [t for t in targets if t in registered]
+    gone = [t for t in targets if t not in registered]
+    plan = {
+        "scenario": "kill",
+        "summary": f"kill {len(live)} connection(s)",
+        "params": {},
+        "targets": [{"id": t, "reason": "connected"} for t in live],
+        "left_alone": [{"id": t, "reason": "not connected"} for t in gone],
+    }
+    lines = [f"would kill {t}" for t in live] + [f"not connected {t}" for t in gone]
+    return Result(
+        {"plan": plan, "report": None, "dry_run": True},
+        Lines(lines),
+        notes=["dry run: nothing was changed"],
+    )
+
+
+def _kill_many(app: AppContext, targets: list[str]) -> Any:
+    from frankenws import bulk
+
+    from ._jobs import BulkJob
+
+    client = app.client()
+    client.get_clients_count()  # unreachable server: exit 3 now, not N failed targets
+
+    def run(progress: Any, journal: Path | None, resume: Path | None) -> Any:
+        return bulk.kill_connections(
+            client,
+            targets,
+            concurrency=app.concurrency,
+            progress=progress,
+            journal=journal,
+            resume=resume,
+        )
+
+    return BulkJob(None, run, confirm=False, strict=True)

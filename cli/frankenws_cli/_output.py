@@ -1,0 +1,379 @@
+"""Everything the CLI shows goes through here; the only module that imports rich.
+
+Commands return a :class:`Result` (or a :class:`Stream` of them): ``data`` is exactly
+what ``--json`` prints, ``view`` says how to show it to a human. Data goes to stdout,
+messages (notes, warnings, errors, prompts, progress) to stderr, so
+``frankenws ... --json | jq`` always works.
+
+rich is imported lazily, only for tables, progress bars and live views: the most common
+command (``kill ID``) prints one plain line, and importing rich would cost it a
+noticeable share of its start-up time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+__all__ = [
+    "Fields",
+    "Lines",
+    "Raw",
+    "Result",
+    "Stack",
+    "Stream",
+    "Table",
+    "View",
+    "confirm",
+    "emit",
+    "emit_stream",
+    "error",
+    "note",
+    "printable",
+    "progress",
+    "warning",
+]
+
+
+# --- what commands return ------------------------------------------------------------
+
+
+class View(Protocol):
+    """A human rendering of a result."""
+
+    def render(self, out: IO[str]) -> None: ...
+
+
+@dataclass
+class Result:
+    """The outcome of a command: its JSON document, its human view and its exit code.
+
+    Args:
+        data: Printed as one compact JSON document with ``--json``.
+        view: How a human sees it; ``None`` derives a plain view from ``data``.
+        exit_code: 0, or 1 when the operation did not happen (see ``_errors``).
+        notes: Human messages for stderr (not shown with ``--json``).
+        warnings: Shown on stderr in both modes.
+    """
+
+    data: Any
+    view: View | None = None
+    exit_code: int = 0
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Stream:
+    """Results that arrive over time (``watch``, ``fake-server``).
+
+    With ``live=True`` each result replaces the previous one on a terminal; otherwise
+    they are printed one after another (with ``--json``: one JSON document per line).
+    """
+
+    items: Iterator[Result]
+    live: bool = False
+
+
+# --- views ---------------------------------------------------------------------------
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if c not in (0x09,)}
+
+
+def printable(value: object) -> str:
+    """``value`` as terminal-safe text: control characters escaped, bad bytes replaced.
+
+    Stored values come from WebSocket clients; an escape sequence in a username must
+    not be able to rewrite the operator's terminal.
+    """
+    text = value if isinstance(value, str) else str(value)
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.translate(_CONTROL)
+
+
+@dataclass
+class Lines:
+    """Plain lines on stdout (no rich import)."""
+
+    lines: Sequence[str]
+
+    def render(self, out: IO[str]) -> None:
+        for line in self.lines:
+            out.write(printable(line) + "\n")
+
+
+@dataclass
+class Raw:
+    """A stored value, byte for byte, followed by a newline.
+
+    On a terminal the value is escaped like every other value: it comes from a client.
+    """
+
+    data: bytes
+
+    def render(self, out: IO[str]) -> None:
+        if out.isatty():
+            out.write(printable(self.data.decode("utf-8", "surrogateescape")) + "\n")
+            return
+        out.flush()
+        buffer = getattr(out, "buffer", None)
+        if buffer is None:  # pragma: no cover - exotic stdout replacements
+            out.write(self.data.decode("utf-8", "replace") + "\n")
+        else:
+            buffer.write(self.data + b"\n")
+            buffer.flush()
+
+
+@dataclass
+class Table:
+    """A table with a header row; rows are shown in the order given (commands sort)."""
+
+    columns: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    title: str | None = None
+
+    def renderable(self) -> RenderableType:
+        from rich import box
+        from rich.table import Table as RichTable
+
+        table = RichTable(
+            title=self.title,
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            show_edge=False,
+        )
+        for name in self.columns:
+            # Ids must stay copy-pasteable: fold long cells, never cut them with an ellipsis.
+            table.add_column(name, overflow="fold")
+        for row in self.rows:
+            table.add_row(*(_cell(v) for v in row))
+        return table
+
+    def render(self, out: IO[str]) -> None:
+        # An empty table is just a header: show nothing (the command's note says why).
+        if self.rows:
+            _console(out).print(self.renderable())
+
+
+@dataclass
+class Fields:
+    """Labelled values, one per line (``show``)."""
+
+    pairs: Sequence[tuple[str, object]]
+    title: str | None = None
+
+    def renderable(self) -> RenderableType:
+        from rich import box
+        from rich.table import Table as RichTable
+
+        table = RichTable(
+            title=self.title,
+            title_justify="left",
+            box=box.SIMPLE,
+            show_header=False,
+            pad_edge=False,
+            show_edge=False,
+        )
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")
+        for label, value in self.pairs:
+            table.add_row(label, _cell(value))
+        return table
+
+    def render(self, out: IO[str]) -> None:
+        _console(out).print(self.renderable())
+
+
+@dataclass
+class Stack:
+    """Several views, one after another."""
+
+    views: Sequence[View]
+
+    def render(self, out: IO[str]) -> None:
+        for view in self.views:
+            view.render(out)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(printable(v) for v in value) or "-"
+    return printable(value)
+
+
+def _default_view(data: Any) -> View:
+    if isinstance(data, list) and all(isinstance(v, str) for v in data):
+        return Lines(data)
+    if isinstance(data, dict):
+        return Fields([(str(k), v) for k, v in data.items()])
+    return Lines([_cell(data)])
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def _console(out: IO[str], *, stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    # Built per call: CliRunner swaps sys.stdout between invocations.
+    return Console(
+        file=out,
+        stderr=stderr,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+
+
+def _dump(data: Any) -> str:
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Values that are not valid UTF-8 (kept as lone surrogates) must still give
+        # valid JSON: escape everything non-ASCII instead of failing halfway.
+        text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return text
+
+
+def emit(result: Result, *, as_json: bool) -> None:
+    """Print one result: JSON or its view on stdout, notes and warnings on stderr."""
+    for text in result.warnings:
+        warning(text)
+    if as_json:
+        sys.stdout.write(_dump(result.data) + "\n")
+    else:
+        view = result.view if result.view is not None else _default_view(result.data)
+        view.render(sys.stdout)
+        for text in result.notes:
+            note(text)
+    sys.stdout.flush()
+
+
+def emit_stream(stream: Stream, *, as_json: bool) -> int:
+    """Print results as they arrive; Ctrl-C ends a live stream cleanly (exit 0)."""
+    code = 0
+    items = stream.items
+    try:
+        if stream.live and not as_json and sys.stdout.isatty():
+            code = _emit_live(items)
+        else:
+            for index, result in enumerate(items):
+                if index and not as_json and stream.live:
+                    sys.stdout.write("\n")
+                emit(result, as_json=as_json)
+                code = result.exit_code
+    except KeyboardInterrupt:
+        note("stopped")
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+    return code
+
+
+def _emit_live(items: Iterator[Result]) -> int:
+    from rich.console import Group
+    from rich.live import Live
+    from rich.text import Text
+
+    code = 0
+    console = _console(sys.stdout)
+    with Live(Text(""), console=console, auto_refresh=False, transient=False) as live:
+        for result in items:
+            view = result.view if result.view is not None else _default_view(result.data)
+            parts: list[RenderableType] = []
+            for part in view.views if isinstance(view, Stack) else [view]:
+                renderable = getattr(part, "renderable", None)
+                if renderable is not None:
+                    parts.append(renderable())
+                else:
+                    buffer = io.StringIO()
+                    part.render(buffer)
+                    parts.append(Text(buffer.getvalue().rstrip("\n")))
+            live.update(Group(*parts), refresh=True)
+            code = result.exit_code
+    return code
+
+
+# --- messages (stderr) -------------------------------------------------------------------
+
+
+def _styled(prefix: str, colour: str) -> str:
+    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+        return f"\x1b[{colour}m{prefix}\x1b[0m"
+    return prefix
+
+
+def note(text: str) -> None:
+    """An informational message for humans."""
+    sys.stderr.write(printable(text) + "\n")
+    sys.stderr.flush()
+
+
+def warning(text: str) -> None:
+    sys.stderr.write(_styled("warning:", "33") + " " + printable(text) + "\n")
+    sys.stderr.flush()
+
+
+def error(message: str, hints: Sequence[str] = ()) -> None:
+    sys.stderr.write(_styled("error:", "1;31") + " " + printable(message) + "\n")
+    for hint in hints:
+        sys.stderr.write(_styled("hint:", "36") + " " + printable(hint) + "\n")
+    sys.stderr.flush()
+
+
+def confirm(question: str) -> bool:
+    """Ask on stderr, read one line from stdin; anything but yes (or end of input) is no."""
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        sys.stderr.write("\n")
+    return line.strip().lower() in ("y", "yes")
+
+
+@contextmanager
+def progress(description: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal; yields the engine's callback."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_console(sys.stderr, stderr=True),
+        transient=True,
+    )
+    task = bar.add_task(description, total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total or None)
+
+    with bar:
+        yield update

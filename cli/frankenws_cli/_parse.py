@@ -1,0 +1,74 @@
+"""Parsing of command-line values that typer cannot type for us. Strictly private."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from ._errors import UsageProblem
+
+__all__ = ["duration", "read_ids", "read_payload"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def duration(text: str, option: str, *, allow_zero: bool = False) -> float:
+    """``500ms``, ``5s``, ``30m``, ``2h``, ``1d`` or plain seconds, as seconds."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise UsageProblem(
+            f"{option} {text!r} is not a duration; write e.g. 500ms, 5s, 30m, 2h or 1d"
+        )
+    seconds = float(match[1]) * _UNITS[match[2]]
+    if seconds <= 0 and not allow_zero:
+        raise UsageProblem(f"{option} must be longer than zero, got {text!r}")
+    return seconds
+
+
+def _lines(source: Iterable[str]) -> list[str]:
+    return [line.strip() for line in source if line.strip()]
+
+
+def read_ids(given: list[str], from_file: Path | None) -> list[str]:
+    """Ids from the arguments, ``-`` (stdin, one per line) and ``--from FILE``.
+
+    Blank lines are skipped and surrounding whitespace removed, so the output of
+    ``jq -r '.[]'`` can be piped in as is. An empty argument stays empty: the SDK
+    refuses it with a clear message.
+    """
+    ids: list[str] = []
+    for value in given:
+        if value == "-":
+            ids.extend(_lines(sys.stdin))
+        else:
+            ids.append(value)
+    if from_file is not None:
+        try:
+            text = from_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageProblem(f"cannot read ids from {from_file}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise UsageProblem(f"{from_file} is not UTF-8 text; expected one id per line") from None
+        ids.extend(_lines(text.splitlines()))
+    return ids
+
+
+def read_payload(message: str | None, file: Path | None) -> bytes:
+    """The message argument (``-`` reads stdin) or the exact bytes of ``--file``."""
+    if file is not None and message is not None:
+        raise UsageProblem("give either MESSAGE or --file, not both")
+    if file is not None:
+        if str(file) == "-":
+            return sys.stdin.buffer.read()
+        try:
+            return file.read_bytes()
+        except OSError as exc:
+            raise UsageProblem(f"cannot read {file}: {exc.strerror or exc}") from None
+    if message is None:
+        raise UsageProblem("give the MESSAGE to send, or --file PATH for a binary payload")
+    if message == "-":
+        return sys.stdin.buffer.read()
+    return message.encode("utf-8", "surrogateescape")

@@ -1,0 +1,236 @@
+"""Bulk jobs on ``frankenws.bulk``: plan, show, confirm, run with progress, report.
+
+Each command reads the server, builds a plan (who is affected and why) and returns it
+as a :class:`~frankenws_cli._jobs.BulkJob`; showing, confirming, running and reporting
+happen in ``_jobs``. ``--dry-run`` stops after the plan.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from frankenws_cli._context import AppContext, state
+from frankenws_cli._errors import UsageProblem
+from frankenws_cli._jobs import BulkJob
+from frankenws_cli._parse import duration
+
+from ._common import non_empty
+
+if TYPE_CHECKING:
+    from frankenws.bulk import Plan
+
+__all__ = ["register"]
+
+PANEL = "Bulk jobs (plan, confirm, run)"
+
+# Kills are acknowledged before the server has cleaned up; waiting a moment lets the
+# report say which connections are really gone (and lets the next command see it).
+WAIT_CLOSED_SECONDS = 5.0
+
+ResumeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--resume",
+        help="Continue the run recorded in this journal; targets already handled are skipped.",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+JournalOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--journal",
+        help="Record every target's outcome in this file (default: a file under "
+        "$XDG_STATE_HOME/frankenws/journals, kept only if the run is not clean).",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
+JSON_DOC = """
+
+JSON: {"plan": {"scenario", "summary", "params", "targets": [{"id", "reason"}],
+"left_alone": [{"id", "reason"}]}, "report": null or {"job", "ok", "counts",
+"started", "finished", "notes", "outcomes"}, "dry_run"}. Exit 1 when a target failed
+or the confirmation was refused.
+"""
+
+
+def _job(app: AppContext, plan: Plan, resume: Path | None, journal: Path | None) -> BulkJob:
+    from frankenws import bulk
+
+    if resume is not None and not resume.exists():
+        raise UsageProblem(f"journal {resume} does not exist; nothing to resume")
+
+    def run(progress: Any, journal_path: Path | None, resume_path: Path | None) -> Any:
+        return bulk.run(
+            plan,
+            concurrency=app.concurrency,
+            progress=progress,
+            journal=journal_path,
+            resume=resume_path,
+            wait_closed=True,
+            timeout=WAIT_CLOSED_SECONDS,
+        )
+
+    return BulkJob(plan, run, resume=resume, journal=journal)
+
+
+def disconnect_user(
+    ctx: typer.Context,
+    username: Annotated[
+        str, typer.Argument(metavar="USERNAME", help="The user name.", show_default=False)
+    ],
+    key: Annotated[str, typer.Option(help="Stored key holding the user name.")] = "username",
+    resume: ResumeOpt = None,
+    journal: JournalOpt = None,
+) -> BulkJob:
+    """Disconnect every connection of a user (stored KEY equals USERNAME)."""
+    from frankenws import bulk
+
+    app = state(ctx)
+    non_empty(username=username, key=key)
+    plan = bulk.plan_disconnect_user(app.client(), username, key=key)
+    return _job(app, plan, resume, journal)
+
+
+def maintenance(
+    ctx: typer.Context,
+    message: Annotated[
+        str, typer.Option("--message", "-m", help="Text of the warning sent first.")
+    ] = "Scheduled maintenance: please reconnect in a few minutes.",
+    grace: Annotated[
+        str, typer.Option(help="Time between the warning and the disconnection, e.g. 5s, 1m.")
+    ] = "5s",
+    route: Annotated[
+        str | None, typer.Option("--route", "-r", help="Only connections on this route.")
+    ] = None,
+    resume: ResumeOpt = None,
+    journal: JournalOpt = None,
+) -> BulkJob:
+    """Warn everyone (or a route), wait --grace, then disconnect them.
+
+    The warning is a JSON message {"type": "maintenance_warning", "message",
+    "timestamp", "grace_seconds"}; connections that arrive during the grace period are
+    disconnected too.
+    """
+    from frankenws import bulk
+
+    app = state(ctx)
+    seconds = duration(grace, "--grace", allow_zero=True)
+    plan = bulk.plan_maintenance(app.client(), message, grace=seconds, route=route)
+    return _job(app, plan, resume, journal)
+
+
+def cleanup_inactive(
+    ctx: typer.Context,
+    max_idle: Annotated[
+        str, typer.Option(help="Disconnect when idle longer than this, e.g. 30m, 2h.")
+    ] = "30m",
+    key: Annotated[
+        str, typer.Option(help="Stored key holding the last activity (unix time).")
+    ] = "lastActivity",
+    resume: ResumeOpt = None,
+    journal: JournalOpt = None,
+) -> BulkJob:
+    """Disconnect connections whose stored last activity is older than --max-idle.
+
+    Connections without the key, or with a value that is not a unix time, are left
+    alone.
+    """
+    from frankenws import bulk
+
+    app = state(ctx)
+    seconds = duration(max_idle, "--max-idle")
+    plan = bulk.plan_cleanup_inactive(app.client(), seconds, key=key)
+    return _job(app, plan, resume, journal)
+
+
+def enforce_limit(
+    ctx: typer.Context,
+    max_: Annotated[int, typer.Option("--max", help="Connections kept per user.", min=1)] = 3,
+    key: Annotated[str, typer.Option(help="Stored key holding the user name.")] = "username",
+    order_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Numeric stored key deciding who stays (smallest first, e.g. connectedAt); "
+            "default: the smallest ids stay.",
+            show_default=False,
+        ),
+    ] = None,
+    resume: ResumeOpt = None,
+    journal: JournalOpt = None,
+) -> BulkJob:
+    """Keep at most --max connections per user; disconnect the others."""
+    from frankenws import bulk
+
+    app = state(ctx)
+    plan = bulk.plan_enforce_connection_limit(app.client(), max_, key=key, order_key=order_key)
+    return _job(app, plan, resume, journal)
+
+
+def disconnect_route(
+    ctx: typer.Context,
+    route: Annotated[
+        str, typer.Argument(metavar="ROUTE", help="The route, e.g. /chat.", show_default=False)
+    ],
+    resume: ResumeOpt = None,
+    journal: JournalOpt = None,
+) -> BulkJob:
+    """Disconnect every connection on a route."""
+    from frankenws import bulk
+
+    app = state(ctx)
+    plan = bulk.plan_disconnect_route(app.client(), route)
+    return _job(app, plan, resume, journal)
+
+
+def sweep(
+    ctx: typer.Context,
+    key: Annotated[
+        str,
+        typer.Argument(metavar="KEY", help="Stored key, e.g. violationCount.", show_default=False),
+    ],
+    op: Annotated[
+        str,
+        typer.Argument(
+            metavar="OP",
+            help="Search operator, e.g. eq, regex, gte (see 'search').",
+            show_default=False,
+        ),
+    ],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="The operand.")] = "",
+    notify_tag: Annotated[
+        str | None,
+        typer.Option(
+            help="After each disconnection, alert the connections with this tag "
+            '({"type": "user_disconnected", "who", "connection", "reason"}).',
+            show_default=False,
+        ),
+    ] = None,
+    resume: ResumeOpt = None,
+    journal: JournalOpt = None,
+) -> BulkJob:
+    """Disconnect connections whose stored KEY matches OP VALUE (security sweeps),
+    e.g. sweep violationCount gte 3 --notify-tag admin."""
+    from frankenws import bulk
+
+    app = state(ctx)
+    plan = bulk.plan_disconnect_matching(app.client(), key, op, value, notify_tag=notify_tag)
+    return _job(app, plan, resume, journal)
+
+
+def register(app: typer.Typer) -> None:
+    for name, fn in (
+        ("disconnect-user", disconnect_user),
+        ("maintenance", maintenance),
+        ("cleanup-inactive", cleanup_inactive),
+        ("enforce-limit", enforce_limit),
+        ("disconnect-route", disconnect_route),
+        ("sweep", sweep),
+    ):
+        fn.__doc__ = (fn.__doc__ or "").rstrip() + JSON_DOC
+        app.command(name, rich_help_panel=PANEL)(fn)

@@ -1,0 +1,185 @@
+"""``doctor``: can we reach the server, how, how fast, and what to fix if not."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import typer
+
+import frankenws
+from frankenws_cli._context import AppContext, state
+from frankenws_cli._errors import REJECTED, UNREACHABLE, USAGE, CliError, classify
+from frankenws_cli._output import Fields, Lines, Result, Stack, Table
+
+__all__ = ["register"]
+
+LATENCY_SAMPLES = 5
+
+
+def _host_sent(url: str, explicit: str | None) -> str:
+    """The Host header the SDK sends for ``url`` (Caddy compares it literally)."""
+    if explicit:
+        return explicit
+    text = url.strip()
+    if text.startswith("unix"):
+        return "localhost"
+    if "://" not in text:
+        text = "http://" + ("localhost" + text if text.startswith(":") else text)
+    parts = urlsplit(text)
+    return parts.netloc.rpartition("@")[2] or "localhost"
+
+
+def doctor(ctx: typer.Context) -> Result:
+    """Check the connection to the admin API and say what to fix.
+
+    Shows the URL, Host header and TLS settings in use and where each came from, whether
+    the server answers and has the WebSocket extension, and the round-trip latency.
+    JSON: {"url", "url_source", "host_header", "host_header_source", "tls", "profile",
+    "config_file", "checks": [{"name", "ok", "detail", "fix"}], "latency_ms",
+    "connections"}. The exit code is that of the first failed check.
+    """
+    app: AppContext = state(ctx)
+    checks: list[dict[str, Any]] = []
+    code = 0
+
+    def check(name: str, ok: bool, detail: str, fix: str | None = None, fail: int = 0) -> None:
+        nonlocal code
+        checks.append({"name": name, "ok": ok, "detail": detail, "fix": fix})
+        if not ok and not code:
+            code = fail
+
+    data: dict[str, Any] = {
+        "url": None,
+        "url_source": None,
+        "host_header": None,
+        "host_header_source": None,
+        "tls": None,
+        "profile": None,
+        "config_file": None,
+        "checks": checks,
+        "latency_ms": None,
+        "connections": None,
+    }
+    try:
+        settings = app.settings()
+    except CliError as exc:
+        check("config", False, exc.message, "; ".join(exc.hints) or None, USAGE)
+        return _result(data, code)
+    data["profile"] = settings.profile
+    data["config_file"] = str(settings.config_file) if settings.config_file else None
+    check(
+        "config",
+        True,
+        f"profile {settings.profile!r} from {settings.config_file}"
+        if settings.profile
+        else (
+            f"{settings.config_file} (no profile selected)"
+            if settings.config_file
+            else "no config file"
+        ),
+    )
+    url = str(settings.url.value)
+    data["url"], data["url_source"] = url, settings.url.origin
+    host = _host_sent(url, settings.host_header.value)
+    data["host_header"] = host
+    data["host_header_source"] = (
+        settings.host_header.origin if settings.host_header.value else "derived from the URL"
+    )
+    secure = url.startswith("https://")
+    data["tls"] = {
+        "enabled": secure,
+        "ca": settings.ca.value if secure else None,
+        "client_cert": settings.cert.value,
+        "client_key": settings.key.value,
+    }
+    try:
+        client = app.make_client(retries=0)
+    except CliError as exc:
+        check("settings", False, exc.message, "; ".join(exc.hints) or None, USAGE)
+        return _result(data, code)
+    except frankenws.InvalidArgument as exc:
+        check("settings", False, exc.message, "fix --url / the profile / the env var", USAGE)
+        return _result(data, code)
+    with client:
+        try:
+            started = time.perf_counter()
+            data["connections"] = client.get_clients_count()
+            first = (time.perf_counter() - started) * 1000
+        except frankenws.FrankenWSError as exc:
+            failure = classify(exc)
+            assert failure is not None
+            name = "reach" if failure.exit_code == UNREACHABLE else "extension"
+            check(
+                name,
+                False,
+                exc.message,
+                "; ".join(failure.hints) or None,
+                failure.exit_code or REJECTED,
+            )
+            return _result(data, code)
+        check("reach", True, f"{client.url} answered (Host: {host})")
+        check("extension", True, f"WebSocket extension loaded, {data['connections']} connection(s)")
+        samples = [first]
+        for _ in range(LATENCY_SAMPLES - 1):
+            started = time.perf_counter()
+            client.get_clients_count()
+            samples.append((time.perf_counter() - started) * 1000)
+        latency = {
+            "min": round(min(samples), 2),
+            "median": round(statistics.median(samples), 2),
+            "max": round(max(samples), 2),
+        }
+        data["latency_ms"] = latency
+        check("latency", True, f"median {latency['median']} ms over {len(samples)} requests")
+    audit = app.audit
+    if audit.enabled:
+        try:
+            audit.open()
+        except CliError as exc:
+            check("audit log", False, exc.message, "; ".join(exc.hints), USAGE)
+        else:
+            check("audit log", True, f"writable: {audit.path}")
+    else:
+        check("audit log", True, "disabled (--no-audit)")
+    return _result(data, code)
+
+
+def _result(data: dict[str, Any], code: int) -> Result:
+    settings = Fields(
+        [
+            ("url", f"{data['url']}  ({data['url_source']})" if data["url"] else None),
+            (
+                "host header",
+                f"{data['host_header']}  ({data['host_header_source']})"
+                if data["host_header"]
+                else None,
+            ),
+            ("tls", _tls_text(data["tls"])),
+            ("profile", data["profile"]),
+        ]
+    )
+    rows = [(c["name"], "ok" if c["ok"] else "FAIL", c["detail"]) for c in data["checks"]]
+    fixes = [f"fix ({c['name']}): {c['fix']}" for c in data["checks"] if c["fix"]]
+    return Result(
+        data,
+        Stack([settings, Table(["CHECK", "STATUS", "DETAIL"], rows), Lines(fixes)]),
+        exit_code=code,
+    )
+
+
+def _tls_text(tls: dict[str, Any] | None) -> str | None:
+    if tls is None:
+        return None
+    if not tls["enabled"]:
+        return "no (plain http)"
+    parts = ["yes", f"CA {tls['ca'] or 'system bundle'}"]
+    if tls["client_cert"]:
+        parts.append(f"client certificate {tls['client_cert']}")
+    return ", ".join(parts)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(rich_help_panel="Tooling")(doctor)

@@ -1,0 +1,334 @@
+"""Inspect: clients, show, search, routes, tags, watch. Nothing here changes the server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+import typer
+
+import frankenws
+from frankenws_cli._context import AppContext, state
+from frankenws_cli._errors import NotDone
+from frankenws_cli._output import Fields, Lines, Result, Stack, Stream, Table
+
+from ._common import ms
+
+__all__ = ["register"]
+
+PANEL = "Inspect"
+
+RouteOpt = Annotated[
+    str | None,
+    typer.Option("--route", "-r", help="Only connections opened on this path, e.g. /chat."),
+]
+
+
+def _routes_of(client: frankenws.Client, ids: set[str] | None = None) -> dict[str, str]:
+    """Connection id -> route (the API has no per-connection route lookup)."""
+    found: dict[str, str] = {}
+    for route in client.list_routes():
+        for conn in client.get_clients_by_route(route):
+            if ids is None or conn in ids:
+                found[conn] = route
+    return found
+
+
+def clients(
+    ctx: typer.Context,
+    route: RouteOpt = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", "-t", help="Only connections with this tag.")
+    ] = None,
+    expr: Annotated[
+        str | None,
+        typer.Option(
+            "--expr",
+            "-e",
+            help="Only connections whose tags match this expression, e.g. 'admin&!muted' "
+            "(evaluated by the server).",
+        ),
+    ] = None,
+    where: Annotated[
+        tuple[str, str, str] | None,
+        typer.Option(
+            "--where",
+            "-w",
+            metavar="KEY OP VALUE",
+            help="Only connections whose stored KEY matches, e.g. --where username eq alice. "
+            "OP is one of the search operators (see 'search').",
+        ),
+    ] = None,
+    count: Annotated[bool, typer.Option("--count", "-c", help="Print only how many.")] = False,
+) -> Result:
+    """List connected ids (filters combine with AND).
+
+    JSON: a sorted list of ids, or {"count": N} with --count.
+    """
+    app = state(ctx)
+    client = app.client()
+    if tag is None and expr is None and where is None:
+        if count:
+            total = client.get_clients_count(route)
+            return Result({"count": total}, Lines([str(total)]))
+        ids = set(client.get_clients(route))
+    else:
+        # The SDK validates each filter before sending it, so the most error-prone one
+        # (a bad operator or regex) goes first: it fails before any request is made.
+        sets: list[set[str]] = []
+        if where is not None:
+            key, op, value = where
+            sets.append(set(client.search_stored_information(key, op, value, route)))
+        if tag is not None:
+            sets.append(set(client.get_clients_by_tag(tag)))
+        if expr is not None:
+            sets.append(set(client.get_clients_by_tag_expression(expr)))
+        # Tags and stored data outlive connections on the server: keep live ids only.
+        ids = set(client.get_clients(route)).intersection(*sets)
+    ordered = sorted(ids)
+    if count:
+        return Result({"count": len(ordered)}, Lines([str(len(ordered))]))
+    if app.json:
+        return Result(ordered)
+    where_route = dict.fromkeys(ordered, route) if route else _routes_of(client, ids)
+    rows = sorted((where_route.get(i, "-"), i) for i in ordered)
+    return Result(
+        ordered,
+        Table(["ID", "ROUTE"], [(i, r) for r, i in rows]),
+        notes=[f"{len(ordered)} connection(s)" if ordered else "no matching connection"],
+    )
+
+
+def show(
+    ctx: typer.Context,
+    id: Annotated[str, typer.Argument(metavar="ID", help="The connection id.", show_default=False)],
+) -> Result:
+    """Everything known about one connection: route, tags, stored information, ghost
+    flag, ping time, message counter.
+
+    JSON: {"id", "connected", "route", "ghost", "tags", "stored", "ping_time_ns",
+    "ping_time_ms", "message_counter", "queued_messages"}. Exit 1 when the id is not
+    connected.
+    """
+    app = state(ctx)
+    client = app.client()
+    tags = sorted(client.get_client_tags(id))
+    stored = dict(sorted(client.get_all_stored_information(id).items()))
+    connected = id in app.registered()
+    route = _routes_of(client, {id}).get(id) if connected else None
+    ghost = client.is_ghost(id)
+    ping_ns = client.get_client_ping_time(id)
+    counter = client.get_client_message_counter(id)
+    queued = len(client.get_client_message_queue(id))
+    data: dict[str, Any] = {
+        "id": id,
+        "connected": connected,
+        "route": route,
+        "ghost": ghost,
+        "tags": tags,
+        "stored": stored,
+        "ping_time_ns": ping_ns,
+        "ping_time_ms": ms(ping_ns),
+        "message_counter": counter,
+        "queued_messages": queued,
+    }
+    if not connected and not (tags or stored or ghost or counter or queued):
+        raise NotDone(
+            f"no connection {id!r} on {client.url}, and nothing stored under that id",
+            "'frankenws clients' lists the connected ids",
+        )
+    view = Stack(
+        [
+            Fields(
+                [
+                    ("id", id),
+                    ("connected", connected),
+                    ("route", route),
+                    ("ghost", ghost),
+                    ("tags", tags),
+                    ("ping", f"{ms(ping_ns)} ms" if ping_ns else "not measured"),
+                    ("messages counted", counter),
+                    ("messages queued", queued),
+                ]
+            ),
+            Lines(["", "stored information:" if stored else "nothing stored"]),
+            Table(["KEY", "VALUE"], list(stored.items())),
+        ]
+    )
+    result = Result(data, view)
+    if not connected:
+        result.exit_code = 1
+        result.warnings.append(
+            f"{id!r} is not connected; this is what the server still keeps under that id"
+        )
+    return result
+
+
+def search(
+    ctx: typer.Context,
+    key: Annotated[
+        str, typer.Argument(metavar="KEY", help="Stored key, e.g. username.", show_default=False)
+    ],
+    op: Annotated[
+        str,
+        typer.Argument(
+            metavar="OP",
+            help="eq neq prefix suffix contains ieq iprefix isuffix icontains regex, "
+            "or the numeric and set filters gt gte lt lte in exists.",
+            show_default=False,
+        ),
+    ],
+    value: Annotated[
+        str, typer.Argument(metavar="VALUE", help="The operand (RE2 pattern for regex).")
+    ] = "",
+    route: RouteOpt = None,
+) -> Result:
+    """Find connections by stored information, e.g. search username eq alice.
+
+    JSON: the sorted list of matching connected ids.
+    """
+    app = state(ctx)
+    client = app.client()
+    found = client.search_stored_information(key, op, value, route)
+    ids = sorted(set(found) & app.registered())
+    if app.json:
+        return Result(ids)
+    rows = [(i, client.get_stored_information(i, key)) for i in ids]
+    return Result(
+        ids,
+        Table(["ID", key.upper()], rows),
+        notes=[f"{len(ids)} connection(s) where {key} {op} {value!r}" if ids else "no match"],
+    )
+
+
+def routes(ctx: typer.Context) -> Result:
+    """Routes with their number of connections.
+
+    JSON: [{"route", "connections"}] sorted by route.
+    """
+    client = state(ctx).client()
+    rows: list[dict[str, Any]] = [
+        {"route": r, "connections": client.get_clients_count(r)}
+        for r in sorted(client.list_routes())
+    ]
+    total = sum(r["connections"] for r in rows)
+    return Result(
+        rows,
+        Table(["ROUTE", "CONNECTIONS"], [(r["route"], r["connections"]) for r in rows]),
+        notes=[f"{total} connection(s) on {len(rows)} route(s)"],
+    )
+
+
+def tags(
+    ctx: typer.Context,
+    id: Annotated[
+        str | None,
+        typer.Argument(metavar="ID", help="Show only this connection's tags.", show_default=False),
+    ] = None,
+) -> Result:
+    """All tags with how many ids hold them, or the tags of one connection.
+
+    JSON: [{"tag", "count"}] sorted by tag; with ID, the sorted list of its tags.
+    Counts come from the server and include ids that are no longer connected.
+    """
+    app = state(ctx)
+    client = app.client()
+    if id is not None:
+        app.require_connected(id, doing="looked up")
+        own = sorted(client.get_client_tags(id))
+        return Result(own, Lines(own), notes=[] if own else [f"{id} has no tags"])
+    rows = [{"tag": t, "count": client.get_tag_count(t)} for t in sorted(client.get_tags())]
+    return Result(
+        rows,
+        Table(["TAG", "COUNT"], [(r["tag"], r["count"]) for r in rows]),
+        notes=[] if rows else ["no tags"],
+    )
+
+
+def _snapshot(client: frankenws.Client, top: int) -> dict[str, Any]:
+    per_route = [
+        {"route": r, "connections": client.get_clients_count(r)}
+        for r in sorted(client.list_routes())
+    ]
+    counted: list[dict[str, Any]] = [
+        {"tag": t, "count": client.get_tag_count(t)} for t in client.get_tags()
+    ]
+    counted.sort(key=lambda item: (-item["count"], item["tag"]))
+    return {
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "server": client.url,
+        "connections": client.get_clients_count(),
+        "routes": per_route,
+        "top_tags": counted[:top],
+    }
+
+
+def _frame(snapshot: dict[str, Any]) -> Result:
+    error = snapshot.get("error")
+    head = f"{snapshot['time']}  {snapshot['server']}"
+    if error:
+        return Result(snapshot, Lines([head, f"unreachable: {error}"]))
+    return Result(
+        snapshot,
+        Stack(
+            [
+                Lines([f"{head}  {snapshot['connections']} connection(s)"]),
+                Table(
+                    ["ROUTE", "CONNECTIONS"],
+                    [(r["route"], r["connections"]) for r in snapshot["routes"]],
+                ),
+                Table(["TAG", "COUNT"], [(t["tag"], t["count"]) for t in snapshot["top_tags"]]),
+            ]
+        ),
+    )
+
+
+def watch(
+    ctx: typer.Context,
+    interval: Annotated[
+        float, typer.Option("--interval", "-i", help="Seconds between refreshes.", min=0.1)
+    ] = 2.0,
+    top: Annotated[int, typer.Option(help="How many tags to show.", min=1)] = 10,
+    iterations: Annotated[
+        int | None,
+        typer.Option(
+            "--iterations", "-n", help="Stop after N refreshes (default: until Ctrl-C).", min=1
+        ),
+    ] = None,
+) -> Stream:
+    """A live view of connections per route and the top tags, pulled from the server.
+
+    Ctrl-C exits cleanly. JSON: one snapshot document per line, per refresh:
+    {"time", "server", "connections", "routes": [{"route", "connections"}],
+    "top_tags": [{"tag", "count"}]}.
+    """
+    app: AppContext = state(ctx)
+    client = app.client()
+    first = _snapshot(client, top)  # fail fast (exit 3) when the server is unreachable
+
+    def frames() -> Iterator[Result]:
+        snapshot, shown = first, 0
+        while True:
+            yield _frame(snapshot)
+            shown += 1
+            if iterations is not None and shown >= iterations:
+                return
+            time.sleep(interval)
+            try:
+                snapshot = _snapshot(client, top)
+            except frankenws.TransportError as exc:
+                # Keep watching through a restart of the server; say so in the frame.
+                snapshot = {
+                    "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "server": client.url,
+                    "error": exc.message,
+                }
+
+    return Stream(frames(), live=True)
+
+
+def register(app: typer.Typer) -> None:
+    for fn in (clients, show, search, routes, tags, watch):
+        app.command(rich_help_panel=PANEL)(fn)

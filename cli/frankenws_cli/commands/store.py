@@ -1,0 +1,121 @@
+"""``store``: the key/value information stored on each connection."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from frankenws_cli._context import state
+from frankenws_cli._errors import NotDone
+from frankenws_cli._output import Lines, Raw, Result, Table
+
+from ._common import dry_run, non_empty
+
+__all__ = ["register"]
+
+store_app = typer.Typer(
+    help="Per-connection stored information (what the PHP worker keeps on a connection).",
+    no_args_is_help=True,
+)
+
+IdArg = Annotated[str, typer.Argument(metavar="ID", help="The connection id.", show_default=False)]
+KeyArg = Annotated[str, typer.Argument(metavar="KEY", help="The key.", show_default=False)]
+
+
+def _raw(value: str) -> bytes:
+    return value.encode("utf-8", "surrogateescape")
+
+
+@store_app.command("get")
+def get(ctx: typer.Context, id: IdArg, key: KeyArg) -> Result:
+    """Print the value stored under KEY (exactly, plus a newline).
+
+    JSON: {"id", "key", "value"} (value null when missing). Exit 1 when missing.
+    """
+    client = state(ctx).client()
+    value = client.get_stored_information(id, key)
+    data = {"id": id, "key": key, "value": value}
+    if value is None:
+        return Result(data, Lines([]), exit_code=1, notes=[f"{id} has no {key!r} stored"])
+    return Result(data, Raw(_raw(value)))
+
+
+@store_app.command("set")
+def set_(
+    ctx: typer.Context,
+    id: IdArg,
+    key: KeyArg,
+    value: Annotated[
+        str, typer.Argument(metavar="VALUE", help="The value (not empty).", show_default=False)
+    ],
+) -> Result:
+    """Store KEY = VALUE on a connection.
+
+    JSON: {"id", "key", "value"}. Exit 1 when the id is not connected.
+    """
+    app = state(ctx)
+    client = app.client()
+    non_empty(id=id, key=key, value=value)
+    app.require_connected(id, doing="stored")
+    if app.dry_run:
+        return dry_run("store.set", id, f"store {key!r} on {id}", key=key)
+    app.act(
+        "store.set", id, lambda: client.set_stored_information(id, key, value), detail={"key": key}
+    )
+    return Result({"id": id, "key": key, "value": value}, Lines([f"stored {key!r} on {id}"]))
+
+
+@store_app.command("delete")
+def delete(ctx: typer.Context, id: IdArg, key: KeyArg) -> Result:
+    """Delete KEY from a connection.
+
+    JSON: {"id", "key", "deleted"}. Exit 1 when there was no such key.
+    """
+    app = state(ctx)
+    client = app.client()
+    if not client.has_stored_information(id, key):
+        raise NotDone(f"{id} has no {key!r} stored; nothing was deleted")
+    if app.dry_run:
+        return dry_run("store.delete", id, f"delete {key!r} from {id}", key=key)
+    app.act(
+        "store.delete", id, lambda: client.delete_stored_information(id, key), detail={"key": key}
+    )
+    return Result({"id": id, "key": key, "deleted": True}, Lines([f"deleted {key!r} from {id}"]))
+
+
+@store_app.command("clear")
+def clear(ctx: typer.Context, id: IdArg) -> Result:
+    """Delete everything stored on a connection.
+
+    JSON: {"id", "deleted_keys"}.
+    """
+    app = state(ctx)
+    client = app.client()
+    keys = sorted(client.list_stored_information_keys(id))
+    if app.dry_run:
+        return dry_run("store.clear", id, f"delete {len(keys)} key(s) from {id}", keys=keys)
+    app.act("store.clear", id, lambda: client.clear_stored_information(id), detail={"keys": keys})
+    return Result(
+        {"id": id, "deleted_keys": keys}, Lines([f"deleted {len(keys)} key(s) from {id}"])
+    )
+
+
+@store_app.command("list")
+def list_(ctx: typer.Context, id: IdArg) -> Result:
+    """Everything stored on a connection.
+
+    JSON: an object of key to value, sorted by key. Exit 1 when the id is neither
+    connected nor has anything stored.
+    """
+    app = state(ctx)
+    client = app.client()
+    stored = dict(sorted(client.get_all_stored_information(id).items()))
+    if not stored:
+        app.require_connected(id, doing="listed")
+        return Result(stored, Lines([]), notes=[f"nothing stored on {id}"])
+    return Result(stored, Table(["KEY", "VALUE"], list(stored.items())))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(store_app, name="store", rich_help_panel="Act on connections")
