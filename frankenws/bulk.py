@@ -379,6 +379,12 @@ async def _job(
                 f"journal {os.fspath(journal)!r} already records a {existing.job!r} job; "
                 f"use another file for this {job!r} job"
             )
+    report = BulkReport(job)
+    if state is not None and state.server not in (None, client.url):
+        report.notes.append(
+            f"the resumed journal was recorded against {state.server}; this run talks to "
+            f"{client.url}"
+        )
     path = journal if journal is not None else resume
     writer = Journal(path, job=job, server=client.url) if path is not None else None
     # Resuming into another journal: that journal must record the skipped targets too.
@@ -387,7 +393,6 @@ async def _job(
         and resume is not None
         and os.path.abspath(journal) != os.path.abspath(resume)
     )
-    report = BulkReport(job)
     try:
         async with _Runner(client, concurrency) as runner:
             await body(_Context(runner, report, writer, state, progress, journal_skips=separate))

@@ -239,7 +239,7 @@ class FakeFrankenPHP:
 
     @property
     def events(self) -> list[Event]:
-        """Every event emitted so far."""
+        """The events emitted so far (the most recent 100,000)."""
         return self.state.events
 
     @property

@@ -57,6 +57,10 @@ _NS_PER_MS = 1_000_000
 EventType = Literal["open", "message", "beforeClose", "close", "ghostConnectionClose"]
 
 
+MAX_EVENTS = 100_000
+"""How many recent events ``FakeState.events`` keeps."""
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One event handed to the PHP worker (here: to a hook).
@@ -277,7 +281,8 @@ class FakeState:
         self.hook_errors: list[BaseException] = []
         """Every exception raised by a hook, in order."""
         self.events: list[Event] = []
-        """Every event emitted, in order (whether or not a hook is installed)."""
+        """The events emitted, in order (whether or not a hook is installed); the most
+        recent :data:`MAX_EVENTS` are kept, so a long-running fake does not grow forever."""
 
         # The registry: registered id <-> socket.
         self._conns: dict[str, Peer] = {}
@@ -352,6 +357,10 @@ class FakeState:
             payload=payload,
         )
         self.events.append(event)
+        if len(self.events) > MAX_EVENTS + MAX_EVENTS // 10:
+            # Trimmed in batches: dropping one event per append would copy the list
+            # each time.
+            del self.events[:-MAX_EVENTS]
         hook = self._hooks["close" if type_ not in ("open", "message") else type_]
         if hook is None:
             return

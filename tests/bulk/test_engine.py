@@ -163,3 +163,16 @@ def test_wait_closed(fake):
         report = bulk.kill_connections(ws, ids, wait_closed=True, timeout=2)
     assert report.notes == []
     assert sorted(report.done) == sorted(ids)
+
+
+def test_resume_against_another_server_is_noted(fake, tmp_path):
+    """Resuming a journal recorded against another URL says so in the report's notes."""
+    journal = tmp_path / "j"
+    journal.write_text(
+        '{"journal":"frankenws-bulk","version":1,"job":"kill","server":"http://elsewhere:2019",'
+        '"created":"t"}\n'
+    )
+    with fake.client() as ws:
+        report = bulk.kill_connections(ws, [fake.connect()], resume=journal)
+    assert report.ok
+    assert any("elsewhere" in note for note in report.notes)

@@ -122,3 +122,16 @@ def test_concurrent_use_is_consistent():
         assert len(fake.received(conn)) == 200
         ids = [m.id for m in fake.get_client_message_queue(conn)]
         assert ids == list(range(1, 201))
+
+
+def test_event_log_is_bounded(monkeypatch):
+    """The event log keeps the most recent events only, trimmed in batches."""
+    from frankenws.testing import _state
+
+    monkeypatch.setattr(_state, "MAX_EVENTS", 50)
+    fake = FakeFrankenPHP()
+    conn = fake.connect()
+    for i in range(200):
+        fake.client_message(conn, f"m{i}")
+    assert 50 <= len(fake.events) <= 55
+    assert fake.events[-1].payload == b"m199"
