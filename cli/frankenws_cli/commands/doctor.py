@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import typer
 
 import frankenws
+from frankenws._config import resolve_target
 from frankenws_cli._context import AppContext, state
 from frankenws_cli._errors import REJECTED, UNREACHABLE, USAGE, CliError, classify
 from frankenws_cli._output import Fields, Lines, Result, Stack, Table
@@ -23,13 +24,13 @@ def _host_sent(url: str, explicit: str | None) -> str:
     """The Host header the SDK sends for ``url`` (Caddy compares it literally)."""
     if explicit:
         return explicit
-    text = url.strip()
-    if text.startswith("unix"):
-        return "localhost"
-    if "://" not in text:
-        text = "http://" + ("localhost" + text if text.startswith(":") else text)
-    parts = urlsplit(text)
-    return parts.netloc.rpartition("@")[2] or "localhost"
+    try:
+        target = resolve_target(url, env={})
+    except frankenws.InvalidArgument:
+        return "?"  # the settings check below reports the bad URL
+    if target.host_header:
+        return target.host_header
+    return urlsplit(target.base_url).netloc.rpartition("@")[2] or "localhost"
 
 
 def doctor(ctx: typer.Context) -> Result:
