@@ -579,12 +579,6 @@ def _r_enable_queue(state: FakeState, c: _Call) -> RawResponse:
     )
 
 
-def _r_disable_queue(state: FakeState, c: _Call) -> RawResponse:
-    client = c.params["clientID"]
-    success = state.disable_queue_counter(client)
-    return _json({"action": "disableQueueCounter", "clientID": client, "success": success})
-
-
 def _r_message_counter(state: FakeState, c: _Call) -> RawResponse:
     client = c.params["clientID"]
     return _json({"clientID": client, "counter": state.get_client_message_counter(client)})
@@ -594,12 +588,6 @@ def _r_message_queue(state: FakeState, c: _Call) -> RawResponse:
     client = c.params["clientID"]
     messages = [m.to_json() for m in state.get_client_message_queue(client)]
     return _json({"clientID": client, "count": len(messages), "messages": messages})
-
-
-def _r_clear_queue(state: FakeState, c: _Call) -> RawResponse:
-    client = c.params["clientID"]
-    success = state.clear_client_message_queue(client)
-    return _json({"action": "clearClientMessageQueue", "clientID": client, "success": success})
 
 
 def _r_kill(state: FakeState, c: _Call) -> RawResponse:
@@ -685,21 +673,19 @@ def _r_rename(state: FakeState, c: _Call) -> RawResponse:
     )
 
 
-def _r_activate_ghost(state: FakeState, c: _Call) -> RawResponse:
-    client = c.params["clientID"]
-    success = state.activate_ghost(client)
-    return _json({"action": "activateGhost", "clientID": client, "success": success})
-
-
-def _r_release_ghost(state: FakeState, c: _Call) -> RawResponse:
-    client = c.params["clientID"]
-    success = state.release_ghost(client)
-    return _json({"action": "releaseGhost", "clientID": client, "success": success})
-
-
 def _r_is_ghost(state: FakeState, c: _Call) -> RawResponse:
     client = c.params["clientID"]
     return _json({"clientID": client, "isGhost": state.is_ghost(client)})
+
+
+def _action_route(action: str, method: Callable[[FakeState, str], bool]) -> _Route:
+    """A route answering ``{"action", "clientID", "success"}`` from a state method."""
+
+    def route(state: FakeState, c: _Call) -> RawResponse:
+        client = c.params["clientID"]
+        return _json({"action": action, "clientID": client, "success": method(state, client)})
+
+    return route
 
 
 _ROUTES: dict[str, _Route] = {
@@ -727,10 +713,12 @@ _ROUTES: dict[str, _Route] = {
     "disable_ping": _r_disable_ping,
     "get_client_ping_time": _r_ping_time,
     "enable_queue_counter": _r_enable_queue,
-    "disable_queue_counter": _r_disable_queue,
+    "disable_queue_counter": _action_route("disableQueueCounter", FakeState.disable_queue_counter),
     "get_client_message_counter": _r_message_counter,
     "get_client_message_queue": _r_message_queue,
-    "clear_client_message_queue": _r_clear_queue,
+    "clear_client_message_queue": _action_route(
+        "clearClientMessageQueue", FakeState.clear_client_message_queue
+    ),
     "kill_connection": _r_kill,
     "send_all": _r_send_all,
     "get_clients_count": _r_clients_count,
@@ -741,8 +729,8 @@ _ROUTES: dict[str, _Route] = {
     "list_routes": _r_list_routes,
     "get_clients_by_route": _r_clients_by_route,
     "rename_connection": _r_rename,
-    "activate_ghost": _r_activate_ghost,
-    "release_ghost": _r_release_ghost,
+    "activate_ghost": _action_route("activateGhost", FakeState.activate_ghost),
+    "release_ghost": _action_route("releaseGhost", FakeState.release_ghost),
     "is_ghost": _r_is_ghost,
 }
 
