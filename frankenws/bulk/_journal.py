@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from ._exceptions import InvalidArgument
+from frankenws._exceptions import InvalidArgument
 
 __all__ = ["Journal", "JournalState", "load_journal"]
 

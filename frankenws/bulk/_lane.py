@@ -13,13 +13,13 @@ import asyncio
 import importlib.util
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._calls import Call, Reply, decode_reply
-from ._exceptions import ConnectError, RequestTimeout, ServerDisconnected, TransportError
+from frankenws._calls import Call, Reply, decode_reply
+from frankenws._exceptions import ConnectError, RequestTimeout, ServerDisconnected, TransportError
 
 if TYPE_CHECKING:
     import aiohttp
 
-    from ._client import BaseClient
+    from frankenws._client import BaseClient
 
 __all__ = ["AiohttpLane", "lane_available"]
 

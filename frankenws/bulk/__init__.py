@@ -1,0 +1,96 @@
+"""Bulk operations: many targets, bounded concurrency, a per-target report, resumable.
+
+Every function takes a :class:`frankenws.Client` or a :class:`frankenws.AsyncClient`.
+With a ``Client`` it runs to completion and returns its result; with an ``AsyncClient``
+it returns a coroutine to await. The names are the same either way.
+
+The engine never stops at the first failure: each target gets its own outcome
+(``done``, ``not_found``, ``failed``; on resume also ``skipped`` and ``uncertain``).
+With ``journal=path`` every target's outcome is appended to a JSON-lines file as it
+happens, and ``resume=path`` continues an interrupted run from that file without acting
+twice on any target.
+
+Scenarios are split in two: ``plan_...(client, ...)`` reads the server and returns a
+:class:`Plan` (who would be affected and why, no writes); :func:`run` executes it. A dry
+run is simply a plan that is printed and not run.
+
+Importing this package loads only the report types; the engine (asyncio, the aiohttp
+lane) is imported the first time one of the other names is used, so a program that only
+builds or reads a :class:`BulkReport` stays quick to start.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._report import BulkReport, Outcome
+
+if TYPE_CHECKING:
+    from ._engine import kill_connections, send_messages
+    from ._plans import (
+        Plan,
+        PlanItem,
+        plan_cleanup_inactive,
+        plan_disconnect_matching,
+        plan_disconnect_route,
+        plan_disconnect_user,
+        plan_enforce_connection_limit,
+        plan_maintenance,
+    )
+    from ._scenarios import run
+
+__all__ = [
+    "BulkReport",
+    "Outcome",
+    "Plan",
+    "PlanItem",
+    "kill_connections",
+    "plan_cleanup_inactive",
+    "plan_disconnect_matching",
+    "plan_disconnect_route",
+    "plan_disconnect_user",
+    "plan_enforce_connection_limit",
+    "plan_maintenance",
+    "run",
+    "send_messages",
+]
+
+# Where each name that needs the engine lives; loaded on first use (see the docstring).
+_LAZY = {
+    "kill_connections": "._engine",
+    "send_messages": "._engine",
+    "Plan": "._plans",
+    "PlanItem": "._plans",
+    "plan_cleanup_inactive": "._plans",
+    "plan_disconnect_matching": "._plans",
+    "plan_disconnect_route": "._plans",
+    "plan_disconnect_user": "._plans",
+    "plan_enforce_connection_limit": "._plans",
+    "plan_maintenance": "._plans",
+    "run": "._scenarios",
+}
+
+
+def _claim(obj: Any) -> Any:
+    # Reprs, tracebacks and docs show frankenws.bulk.Plan, not a private module.
+    if isinstance(obj, type):
+        obj.__module__ = __name__
+    return obj
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = _claim(getattr(importlib.import_module(module, __name__), name))
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+_claim(BulkReport)
+_claim(Outcome)

@@ -1,0 +1,116 @@
+"""The results of bulk jobs: one :class:`Outcome` per target and step, in a :class:`BulkReport`.
+
+Kept free of the engine (no asyncio, no HTTP) so that code which only builds or reads a
+report, such as the CLI's quick ``kill`` of a few ids, can import it cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["BulkReport", "Outcome"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one target in one step of a bulk job.
+
+    Args:
+        target: The connection id.
+        action: The step: ``"kill"``, ``"send"``, ``"warn"``, ``"notify"``.
+        status: ``"done"``; ``"not_found"`` (the server did not know the id, e.g. it was
+            already gone); ``"failed"`` (an error, see ``error``); ``"skipped"`` (already
+            handled by the run recorded in the resumed journal); ``"uncertain"`` (a send
+            left but its answer never came — a timeout, a dropped connection, or an
+            interrupted run — so it may have been delivered; never sent again).
+        error: The error message for ``failed`` and ``uncertain``.
+    """
+
+    target: str
+    action: str
+    status: str
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"target": self.target, "action": self.action, "status": self.status}
+        if self.error is not None:
+            data["error"] = self.error
+        return data
+
+
+@dataclass(slots=True)
+class BulkReport:
+    """The result of every bulk call: one :class:`Outcome` per target and step."""
+
+    job: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    finished: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+    """Facts worth telling the operator (ids still listed after waiting, ...)."""
+
+    def by_status(self, status: str, action: str | None = None) -> list[str]:
+        """Targets with this status (optionally only for one step)."""
+        return [
+            o.target
+            for o in self.outcomes
+            if o.status == status and (action is None or o.action == action)
+        ]
+
+    @property
+    def done(self) -> list[str]:
+        return self.by_status("done")
+
+    @property
+    def not_found(self) -> list[str]:
+        return self.by_status("not_found")
+
+    @property
+    def failed(self) -> list[str]:
+        return self.by_status("failed")
+
+    @property
+    def skipped(self) -> list[str]:
+        return self.by_status("skipped")
+
+    @property
+    def uncertain(self) -> list[str]:
+        return self.by_status("uncertain")
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed and nothing is uncertain."""
+        return not any(o.status in ("failed", "uncertain") for o in self.outcomes)
+
+    def counts(self, action: str | None = None) -> dict[str, int]:
+        result = dict.fromkeys(("done", "not_found", "failed", "skipped", "uncertain"), 0)
+        for o in self.outcomes:
+            if action is None or o.action == action:
+                result[o.status] += 1
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "ok": self.ok,
+            "counts": self.counts(),
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat() if self.finished else None,
+            "notes": list(self.notes),
+            "outcomes": [o.to_dict() for o in self.outcomes],
+        }
+
+    def __str__(self) -> str:
+        def line(c: dict[str, int]) -> str:
+            parts = [f"{c['done']} done", f"{c['not_found']} not found", f"{c['failed']} failed"]
+            parts += [f"{c[k]} {k}" for k in ("skipped", "uncertain") if c[k]]
+            return ", ".join(parts)
+
+        actions = list(dict.fromkeys(o.action for o in self.outcomes))
+        if len(actions) <= 1:
+            return f"{self.job}: {line(self.counts())}"
+        # Several steps (warn + kill, kill + notify): one total over all of them would
+        # count each connection twice, so each step gets its own counts.
+        return f"{self.job}: " + "; ".join(f"{a} {line(self.counts(a))}" for a in actions)
