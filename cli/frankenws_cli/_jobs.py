@@ -57,25 +57,6 @@ class BulkJob:
     strict: bool = False
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if callable(value):
-        return None
-    return str(value)
-
-
-def plan_dict(plan: Plan) -> dict[str, Any]:
-    """``Plan.to_dict()`` with parameters kept as JSON (the SDK stringifies mappings)."""
-    data = plan.to_dict()
-    data["params"] = {k: _jsonable(v) for k, v in plan.params.items() if not callable(v)}
-    return data
-
-
 def plan_view(plan: Plan) -> Stack:
     rows = sorted((item.id, item.reason) for item in plan.targets)
     views: list[Any] = [Lines([plan.summary])]
@@ -177,7 +158,7 @@ def _journal_outcomes(path: Path, offset: int) -> list[dict[str, Any]]:
 def execute(app: AppContext, job: BulkJob) -> Result:
     """Show, confirm and run a bulk job; returns the final result (exit 1 if not ok)."""
     plan = job.plan
-    planned = plan_dict(plan) if plan is not None else None
+    planned = plan.to_dict() if plan is not None else None
     if plan is not None:
         base: dict[str, Any] = {"plan": planned, "report": None, "dry_run": app.dry_run}
         notes = []

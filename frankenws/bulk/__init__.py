@@ -11,12 +11,14 @@ happens, and ``resume=path`` continues an interrupted run from that file without
 twice on any target.
 
 Scenarios are split in two: ``plan_...(client, ...)`` reads the server and returns a
-:class:`Plan` (who would be affected and why, no writes); :func:`run` executes it. A dry
-run is simply a plan that is printed and not run.
+:class:`Plan` (who would be affected and why, no writes); ``run(client, plan)`` executes
+it. A plan is plain data: a dry run is a plan that is printed and not run, and
+``plan.to_dict()`` / ``Plan.from_dict()`` store it to run later.
 
-Importing this package loads only the report types; the engine (asyncio, the aiohttp
-lane) is imported the first time one of the other names is used, so a program that only
-builds or reads a :class:`BulkReport` stays quick to start.
+Importing this package loads only the data types (reports and plans); the engine
+(asyncio, the aiohttp lane) is imported the first time one of the functions is used, so
+a program that only builds or reads a :class:`BulkReport` or a :class:`Plan` stays quick
+to start.
 """
 
 from __future__ import annotations
@@ -24,13 +26,22 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._plans import (
+    CleanupInactive,
+    DisconnectMatching,
+    DisconnectRoute,
+    DisconnectUser,
+    EnforceConnectionLimit,
+    Maintenance,
+    Plan,
+    PlanItem,
+    Scenario,
+)
 from ._report import BulkReport, Outcome
 
 if TYPE_CHECKING:
     from ._engine import kill_connections, send_messages
-    from ._plans import (
-        Plan,
-        PlanItem,
+    from ._planners import (
         plan_cleanup_inactive,
         plan_disconnect_matching,
         plan_disconnect_route,
@@ -42,9 +53,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BulkReport",
+    "CleanupInactive",
+    "DisconnectMatching",
+    "DisconnectRoute",
+    "DisconnectUser",
+    "EnforceConnectionLimit",
+    "Maintenance",
     "Outcome",
     "Plan",
     "PlanItem",
+    "Scenario",
     "kill_connections",
     "plan_cleanup_inactive",
     "plan_disconnect_matching",
@@ -60,14 +78,12 @@ __all__ = [
 _LAZY = {
     "kill_connections": "._engine",
     "send_messages": "._engine",
-    "Plan": "._plans",
-    "PlanItem": "._plans",
-    "plan_cleanup_inactive": "._plans",
-    "plan_disconnect_matching": "._plans",
-    "plan_disconnect_route": "._plans",
-    "plan_disconnect_user": "._plans",
-    "plan_enforce_connection_limit": "._plans",
-    "plan_maintenance": "._plans",
+    "plan_cleanup_inactive": "._planners",
+    "plan_disconnect_matching": "._planners",
+    "plan_disconnect_route": "._planners",
+    "plan_disconnect_user": "._planners",
+    "plan_enforce_connection_limit": "._planners",
+    "plan_maintenance": "._planners",
     "run": "._scenarios",
 }
 
@@ -92,5 +108,7 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-_claim(BulkReport)
-_claim(Outcome)
+for _name in __all__:
+    if _name not in _LAZY:
+        _claim(globals()[_name])
+del _name

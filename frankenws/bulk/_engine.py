@@ -3,7 +3,7 @@
 ``_Runner`` sends the requests of one job (single reads through the client's own sender,
 bulk requests through the aiohttp lane when it can), ``_Context`` applies one step to many
 targets and records each outcome, ``_job`` sets up the journal and the report, and
-``_dispatch`` gives every public function its two colours (a ``Client`` runs to
+``_run_in_colour`` gives every public function its two colours (a ``Client`` runs to
 completion, an ``AsyncClient`` gets a coroutine). Strictly private.
 """
 
@@ -22,6 +22,7 @@ from typing import Any, TypeVar, overload
 from frankenws._calls import Call, Flow, calls
 from frankenws._client import AsyncClient, BaseClient, Client
 from frankenws._exceptions import ConnectError, FrankenWSError, InvalidArgument, TransportError
+from frankenws._validate import payload_bytes, route_filter
 
 from ._journal import Journal, JournalState, load_journal
 from ._lane import AiohttpLane, lane_available
@@ -31,6 +32,7 @@ __all__ = ["kill_connections", "send_messages"]
 
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], object]
+OutcomeCallback = Callable[[Outcome], object]
 PathArg = str | os.PathLike[str]
 
 
@@ -50,8 +52,15 @@ def _kill_step() -> _Step:
 
 
 def _send_step(action: str, data: str | bytes, route: str | None) -> _Step:
-    calls.send("x", data, route)  # validate the payload once, before any target is touched
-    return _Step(action, lambda id: calls.send(id, data, route), lambda _: "done", False)
+    payload = _checked_message(data, route)
+    return _Step(action, lambda id: calls.send(id, payload, route), lambda _: "done", False)
+
+
+def _checked_message(data: str | bytes, route: str | None) -> bytes:
+    """A bulk message's payload, checked once before any target is touched."""
+    if route is not None and "\x00" in route_filter(route):
+        raise InvalidArgument("route must not contain NUL: the server cuts it there")
+    return payload_bytes(data, allow_empty=False)
 
 
 class _Runner:
@@ -62,12 +71,16 @@ class _Runner:
         self.concurrency = concurrency
         self._lane: AiohttpLane | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self.sender = "httpx-async"
+        """What carries the bulk requests (reported as ``BulkReport.sender``)."""
 
     async def __aenter__(self) -> _Runner:
         if lane_available(self.client):
             self._lane = await AiohttpLane(self.client, self.concurrency).__aenter__()
+            self.sender = "aiohttp"
         elif isinstance(self.client, Client):
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="frankenws")
+            self.sender = "httpx-threads"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -105,6 +118,7 @@ class _Context:
         journal: Journal | None,
         resume: JournalState | None,
         progress: ProgressCallback | None,
+        on_outcome: OutcomeCallback | None = None,
         *,
         journal_skips: bool = False,
     ) -> None:
@@ -113,6 +127,7 @@ class _Context:
         self.journal = journal
         self.resume = resume
         self.progress = progress
+        self.on_outcome = on_outcome
         self.journal_skips = journal_skips
         """The journal is not the resumed file: carry skipped targets over into it."""
         self.completed = 0
@@ -127,6 +142,8 @@ class _Context:
         self.report.outcomes.append(outcome)
         if journal and self.journal is not None:
             self.journal.finished(outcome.action, outcome.target, outcome.status, outcome.error)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
         self._tick()
 
     async def apply(
@@ -234,6 +251,7 @@ async def _job(
     progress: ProgressCallback | None,
     journal: PathArg | None,
     resume: PathArg | None,
+    on_outcome: OutcomeCallback | None = None,
 ) -> BulkReport:
     _check_concurrency(concurrency)
     state = load_journal(resume) if resume is not None else None
@@ -264,7 +282,11 @@ async def _job(
     )
     try:
         async with _Runner(client, concurrency) as runner:
-            await body(_Context(runner, report, writer, state, progress, journal_skips=separate))
+            report.sender = runner.sender
+            context = _Context(
+                runner, report, writer, state, progress, on_outcome, journal_skips=separate
+            )
+            await body(context)
     finally:
         report.finished = datetime.now(timezone.utc)
         if writer is not None:
@@ -272,7 +294,9 @@ async def _job(
     return report
 
 
-def _dispatch(client: Any, make: Callable[[], Coroutine[Any, Any, T]]) -> Any:
+def _run_in_colour(
+    client: Client | AsyncClient, make: Callable[[], Coroutine[Any, Any, T]]
+) -> T | Coroutine[Any, Any, T]:
     """Await-able for an AsyncClient, run to completion for a Client."""
     if isinstance(client, AsyncClient):
         return make()
@@ -285,20 +309,21 @@ def _dispatch(client: Any, make: Callable[[], Coroutine[Any, Any, T]]) -> Any:
     except RuntimeError:
         return asyncio.run(make())
     # Called from inside an event loop (e.g. a notebook): run in a private thread.
-    box: dict[str, Any] = {}
+    results: list[T] = []
+    errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            box["value"] = asyncio.run(make())
+            results.append(asyncio.run(make()))
         except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
+            errors.append(exc)
 
     thread = threading.Thread(target=target, name="frankenws-bulk")
     thread.start()
     thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    if errors:
+        raise errors[0]
+    return results[0]
 
 
 async def _wait_closed(ctx: _Context, killed: Sequence[str], timeout: float) -> None:
@@ -339,6 +364,7 @@ def kill_connections(
     progress: ProgressCallback | None = ...,
     journal: PathArg | None = ...,
     resume: PathArg | None = ...,
+    on_outcome: OutcomeCallback | None = ...,
 ) -> BulkReport: ...
 @overload
 def kill_connections(
@@ -351,6 +377,7 @@ def kill_connections(
     progress: ProgressCallback | None = ...,
     journal: PathArg | None = ...,
     resume: PathArg | None = ...,
+    on_outcome: OutcomeCallback | None = ...,
 ) -> Coroutine[Any, Any, BulkReport]: ...
 def kill_connections(
     client: Client | AsyncClient,
@@ -362,6 +389,7 @@ def kill_connections(
     progress: ProgressCallback | None = None,
     journal: PathArg | None = None,
     resume: PathArg | None = None,
+    on_outcome: OutcomeCallback | None = None,
 ) -> BulkReport | Coroutine[Any, Any, BulkReport]:
     """Kill many connections.
 
@@ -376,6 +404,8 @@ def kill_connections(
         journal: Append every outcome to this JSON-lines file as it happens.
         resume: Continue the run recorded in this journal: targets already done are
             ``skipped``; new outcomes are appended to it (unless ``journal`` is given).
+        on_outcome: Called with each :class:`Outcome` as soon as it is recorded (after
+            the journal line), e.g. to write an audit log that survives a killed process.
 
     Returns:
         A :class:`BulkReport` with one ``kill`` outcome per id.
@@ -388,7 +418,7 @@ def kill_connections(
         if wait_closed:
             await _wait_closed(ctx, [o.target for o in outcomes if o.status == "done"], timeout)
 
-    return _dispatch(  # type: ignore[no-any-return]
+    return _run_in_colour(
         client,
         lambda: _job(
             client,
@@ -398,6 +428,7 @@ def kill_connections(
             progress=progress,
             journal=journal,
             resume=resume,
+            on_outcome=on_outcome,
         ),
     )
 
@@ -413,6 +444,7 @@ def send_messages(
     progress: ProgressCallback | None = ...,
     journal: PathArg | None = ...,
     resume: PathArg | None = ...,
+    on_outcome: OutcomeCallback | None = ...,
 ) -> BulkReport: ...
 @overload
 def send_messages(
@@ -425,6 +457,7 @@ def send_messages(
     progress: ProgressCallback | None = ...,
     journal: PathArg | None = ...,
     resume: PathArg | None = ...,
+    on_outcome: OutcomeCallback | None = ...,
 ) -> Coroutine[Any, Any, BulkReport]: ...
 def send_messages(
     client: Client | AsyncClient,
@@ -436,6 +469,7 @@ def send_messages(
     progress: ProgressCallback | None = None,
     journal: PathArg | None = None,
     resume: PathArg | None = None,
+    on_outcome: OutcomeCallback | None = None,
 ) -> BulkReport | Coroutine[Any, Any, BulkReport]:
     """Send the same message to many connections, one ``send`` per id.
 
@@ -450,7 +484,7 @@ def send_messages(
         ctx.total = len(targets)
         await ctx.apply(step, targets)
 
-    return _dispatch(  # type: ignore[no-any-return]
+    return _run_in_colour(
         client,
         lambda: _job(
             client,
@@ -460,5 +494,6 @@ def send_messages(
             progress=progress,
             journal=journal,
             resume=resume,
+            on_outcome=on_outcome,
         ),
     )

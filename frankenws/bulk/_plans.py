@@ -1,37 +1,206 @@
-"""Plans: what a scenario would do, read from the server, with no writes.
+"""Plans as plain data: what a scenario would do, to print, store and run later.
 
-Each ``plan_...`` function reads the server and returns a :class:`Plan` (who would be
-affected and why); :func:`frankenws.bulk.run` executes it.
+A :class:`Plan` holds no client and nothing callable: a summary, the targets and the
+connections left alone (each with its reason), and the scenario's parameters as one of six
+typed records (:class:`DisconnectUser`, :class:`CleanupInactive`,
+:class:`DisconnectMatching`, :class:`Maintenance`, :class:`EnforceConnectionLimit`,
+:class:`DisconnectRoute`). ``plan.to_dict()`` is JSON-ready and ``Plan.from_dict`` reads
+it back into an equal plan, so a plan made now can be reviewed, saved and run by
+``bulk.run(client, plan)`` later, or against another client.
+
+The records check what :func:`frankenws.bulk.run` relies on when they are made, so a
+plan read from a file is refused at once if it is malformed, not half-way through a run.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, TypeAlias
 
-from frankenws._calls import Call, Flow, calls
-from frankenws._client import AsyncClient, BaseClient, Client
 from frankenws._exceptions import InvalidArgument
-
-from ._engine import _dispatch
+from frankenws._validate import check_text
 
 __all__ = [
+    "CleanupInactive",
+    "DisconnectMatching",
+    "DisconnectRoute",
+    "DisconnectUser",
+    "EnforceConnectionLimit",
+    "Maintenance",
     "Plan",
     "PlanItem",
-    "plan_cleanup_inactive",
-    "plan_disconnect_matching",
-    "plan_disconnect_route",
-    "plan_disconnect_user",
-    "plan_enforce_connection_limit",
-    "plan_maintenance",
+    "Scenario",
 ]
 
-T = TypeVar("T")
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidArgument(f"{what} must be a number of seconds, got {value!r}")
+    return float(value)
+
+
+def _optional_text(value: Any, what: str) -> None:
+    if value is not None:
+        check_text(value, what)
+
+
+def _set(record: object, name: str, value: object) -> None:
+    # Normalising a field of a frozen record in __post_init__ (e.g. 5 -> 5.0), so that
+    # a plan read back from JSON compares equal to the one that was written.
+    object.__setattr__(record, name, value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+@dataclass(frozen=True)
+class DisconnectUser:
+    """The parameters of :func:`~frankenws.bulk.plan_disconnect_user`."""
+
+    scenario: ClassVar[str] = "disconnect_user"
+    username: str
+    key: str = "username"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.username, str):
+            raise InvalidArgument(f"username must be a string, got {self.username!r}")
+        check_text(self.key, "key")
+
+
+@dataclass(frozen=True)
+class CleanupInactive:
+    """The parameters of :func:`~frankenws.bulk.plan_cleanup_inactive` (``now``: unix time)."""
+
+    scenario: ClassVar[str] = "cleanup_inactive"
+    max_idle: float
+    key: str
+    now: float
+
+    def __post_init__(self) -> None:
+        if _number(self.max_idle, "max_idle") <= 0:
+            raise InvalidArgument(
+                f"max_idle must be a positive number of seconds, got {self.max_idle!r}"
+            )
+        _set(self, "max_idle", float(self.max_idle))
+        check_text(self.key, "key")
+        _set(self, "now", _number(self.now, "now"))
+
+
+@dataclass(frozen=True)
+class DisconnectMatching:
+    """The parameters of :func:`~frankenws.bulk.plan_disconnect_matching`.
+
+    ``who`` maps each target to its stored ``who_key`` value at planning time, for the
+    alerts sent to ``notify_tag`` after each kill.
+    """
+
+    scenario: ClassVar[str] = "disconnect_matching"
+    key: str
+    op: str
+    value: str | int | float | tuple[str, ...]
+    notify_tag: str | None = None
+    who: Mapping[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_text(self.key, "key")
+        check_text(self.op, "op")
+        if isinstance(self.value, (list, tuple)):
+            _set(self, "value", tuple(self.value))
+        elif isinstance(self.value, bool) or not isinstance(self.value, (str, int, float)):
+            raise InvalidArgument(f"value must be a string, a number or a list, got {self.value!r}")
+        _optional_text(self.notify_tag, "notify_tag")
+        if not isinstance(self.who, Mapping) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in self.who.items()
+        ):
+            raise InvalidArgument(f"who must map connection ids to names or None, got {self.who!r}")
+        _set(self, "who", dict(self.who))
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """The parameters of :func:`~frankenws.bulk.plan_maintenance` (``grace`` in seconds)."""
+
+    scenario: ClassVar[str] = "maintenance"
+    message: str
+    grace: float = 5.0
+    route: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.message, str) or not self.message:
+            raise InvalidArgument("message must be a non-empty string")
+        grace = self.grace
+        if isinstance(grace, bool) or not isinstance(grace, (int, float)) or not grace >= 0:
+            raise InvalidArgument(f"grace must be a number of seconds >= 0, got {grace!r}")
+        _set(self, "grace", float(grace))
+        _optional_text(self.route, "route")
+
+
+@dataclass(frozen=True)
+class EnforceConnectionLimit:
+    """The parameters of :func:`~frankenws.bulk.plan_enforce_connection_limit`."""
+
+    scenario: ClassVar[str] = "enforce_connection_limit"
+    max_per_user: int
+    key: str = "username"
+    order_key: str | None = None
+
+    def __post_init__(self) -> None:
+        limit = self.max_per_user
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidArgument(f"max_per_user must be a positive integer, got {limit!r}")
+        check_text(self.key, "key")
+        _optional_text(self.order_key, "order_key")
+
+
+@dataclass(frozen=True)
+class DisconnectRoute:
+    """The parameters of :func:`~frankenws.bulk.plan_disconnect_route`."""
+
+    scenario: ClassVar[str] = "disconnect_route"
+    route: str
+
+    def __post_init__(self) -> None:
+        check_text(self.route, "route")
+
+
+Scenario: TypeAlias = (
+    DisconnectUser
+    | CleanupInactive
+    | DisconnectMatching
+    | Maintenance
+    | EnforceConnectionLimit
+    | DisconnectRoute
+)
+"""The parameters of one of the six scenarios; ``plan.params`` is one of these."""
+
+_SCENARIOS: dict[str, type[Scenario]] = {
+    "disconnect_user": DisconnectUser,
+    "cleanup_inactive": CleanupInactive,
+    "disconnect_matching": DisconnectMatching,
+    "maintenance": Maintenance,
+    "enforce_connection_limit": EnforceConnectionLimit,
+    "disconnect_route": DisconnectRoute,
+}
+
+
+def _params_dict(params: Scenario) -> dict[str, Any]:
+    return {f.name: _jsonable(getattr(params, f.name)) for f in fields(params)}
+
+
+def _params_from(kind: type[Scenario], data: Any) -> Scenario:
+    names = [f.name for f in fields(kind)]
+    if not isinstance(data, Mapping) or set(data) != set(names):
+        raise InvalidArgument(
+            f"the params of a {kind.scenario} plan are {', '.join(names)}; got {data!r}"
+        )
+    return kind(**{name: data[name] for name in names})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,316 +210,84 @@ class PlanItem:
     id: str
     reason: str
 
+    def __post_init__(self) -> None:
+        check_text(self.id, "id")
+        if not isinstance(self.reason, str):
+            raise InvalidArgument(f"reason must be a string, got {self.reason!r}")
+
     def to_dict(self) -> dict[str, str]:
         return {"id": self.id, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PlanItem:
+        if not isinstance(data, Mapping) or set(data) != {"id", "reason"}:
+            raise InvalidArgument(f"a plan item is {{'id': ..., 'reason': ...}}, got {data!r}")
+        return cls(data["id"], data["reason"])
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What a scenario would do, computed from the server's current state. No writes.
+    """What a scenario would do, computed from the server's state at one moment. No writes.
 
     Attributes:
-        scenario: ``disconnect_user``, ``cleanup_inactive``, ``disconnect_matching``,
-            ``maintenance``, ``enforce_connection_limit`` or ``disconnect_route``.
         summary: One sentence for humans.
         targets: The connections that would be killed, each with its reason.
         left_alone: Connections looked at and deliberately spared, with the reason.
-        params: The scenario's parameters (for display and for :func:`run`).
+        params: The scenario and its parameters, e.g. :class:`Maintenance`.
     """
 
-    scenario: str
     summary: str
     targets: tuple[PlanItem, ...]
     left_alone: tuple[PlanItem, ...]
-    params: Mapping[str, Any]
-    client: Client | AsyncClient = field(repr=False, compare=False)
+    params: Scenario
+
+    @property
+    def scenario(self) -> str:
+        """``disconnect_user``, ``cleanup_inactive``, ``disconnect_matching``,
+        ``maintenance``, ``enforce_connection_limit`` or ``disconnect_route``."""
+        return self.params.scenario
 
     @property
     def target_ids(self) -> list[str]:
         return [item.id for item in self.targets]
 
     def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON-ready data; :meth:`from_dict` reads it back."""
         return {
             "scenario": self.scenario,
             "summary": self.summary,
-            "params": {k: _jsonable(v) for k, v in self.params.items()},
+            "params": _params_dict(self.params),
             "targets": [t.to_dict() for t in self.targets],
             "left_alone": [t.to_dict() for t in self.left_alone],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        """A plan from :meth:`to_dict`'s data (e.g. read back from a JSON file).
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if callable(value):  # e.g. disconnect_matching's notify: its name, not its repr
-        return getattr(value, "__qualname__", type(value).__name__)
-    return str(value)
-
-
-async def _one(client: BaseClient, call: Call[T] | Flow[T]) -> T:
-    if isinstance(client, AsyncClient):
-        return await client._run(call)
-    assert isinstance(client, Client)
-    return await asyncio.to_thread(client._run, call)
-
-
-async def _values(client: BaseClient, ids: Sequence[str], key: str) -> dict[str, str | None]:
-    """The stored value of ``key`` for each id (concurrently, bounded)."""
-    limit = asyncio.Semaphore(16)
-
-    async def get(id: str) -> tuple[str, str | None]:
-        async with limit:
-            return id, await _one(client, calls.get_stored_information(id, key))
-
-    return dict(await asyncio.gather(*(get(i) for i in ids)))
-
-
-async def _with_key(client: BaseClient, key: str, route: str | None = None) -> list[str]:
-    """Registered ids that have ``key`` stored (orphan ids are not connections)."""
-    having = await _one(client, calls.search_stored_information(key, "prefix", "", route=route))
-    registered = set(await _one(client, calls.get_clients(route)))
-    return sorted(i for i in having if i in registered)
-
-
-def _plan_dispatch(client: Any, make: Callable[[], Coroutine[Any, Any, Plan]]) -> Any:
-    return _dispatch(client, make)
-
-
-def plan_disconnect_user(client: Any, username: str, *, key: str = "username") -> Any:
-    """Plan to disconnect every connection whose stored ``key`` equals ``username``."""
-    calls.search_stored_information(key, "eq", username)  # validate now
-
-    async def make() -> Plan:
-        found = await _one(client, calls.search_stored_information(key, "eq", username))
-        registered = set(await _one(client, calls.get_clients()))
-        targets = tuple(
-            PlanItem(i, f"{key} = {username!r}") for i in sorted(found) if i in registered
-        )
-        return Plan(
-            "disconnect_user",
-            f"disconnect {len(targets)} connection(s) of user {username!r} ({key})",
-            targets,
-            (),
-            {"username": username, "key": key},
-            client,
+        Raises:
+            InvalidArgument: The data is not a plan (unknown scenario, missing or
+                malformed fields).
+        """
+        keys = {"scenario", "summary", "params", "targets", "left_alone"}
+        if not isinstance(data, Mapping) or set(data) != keys:
+            raise InvalidArgument(f"a plan has the keys {', '.join(sorted(keys))}")
+        kind = _SCENARIOS.get(data["scenario"])
+        if kind is None:
+            raise InvalidArgument(
+                f"unknown scenario {data['scenario']!r}; expected one of " + ", ".join(_SCENARIOS)
+            )
+        if not isinstance(data["summary"], str):
+            raise InvalidArgument("a plan's summary must be a string")
+        return cls(
+            data["summary"],
+            _items(data["targets"], "targets"),
+            _items(data["left_alone"], "left_alone"),
+            _params_from(kind, data["params"]),
         )
 
-    return _plan_dispatch(client, make)
 
-
-def _idle_seconds(max_idle: float | int | timedelta) -> float:
-    seconds = max_idle.total_seconds() if isinstance(max_idle, timedelta) else max_idle
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-        raise InvalidArgument(f"max_idle must be a positive number of seconds, got {max_idle!r}")
-    return float(seconds)
-
-
-def plan_cleanup_inactive(
-    client: Any,
-    max_idle: float | int | timedelta,
-    *,
-    key: str = "lastActivity",
-    now: float | datetime | None = None,
-) -> Any:
-    """Plan to disconnect connections whose stored unix time ``key`` is older than ``max_idle``.
-
-    Connections without the key, or whose value is not a number, are left alone and
-    listed in ``left_alone``.
-    """
-    seconds = _idle_seconds(max_idle)
-    calls.search_stored_information(key, "prefix", "")
-
-    async def make() -> Plan:
-        reference = (
-            now.timestamp()
-            if isinstance(now, datetime)
-            else (time.time() if now is None else float(now))
-        )
-        cutoff = reference - seconds
-        registered = sorted(await _one(client, calls.get_clients()))
-        values = await _values(client, registered, key)
-        targets, spared = [], []
-        for conn in registered:
-            raw = values[conn]
-            if raw is None:
-                spared.append(PlanItem(conn, f"no {key} stored"))
-                continue
-            try:
-                stamp = float(raw)
-            except ValueError:
-                stamp = math.nan
-            if not math.isfinite(stamp):  # "nan"/"inf" would silently match nothing
-                spared.append(PlanItem(conn, f"{key} = {raw!r} is not a unix time"))
-                continue
-            idle = reference - stamp
-            if stamp < cutoff:
-                targets.append(PlanItem(conn, f"idle {idle:.0f} s (> {seconds:g} s)"))
-        return Plan(
-            "cleanup_inactive",
-            f"disconnect {len(targets)} connection(s) idle for more than {seconds:g} s ({key})",
-            tuple(targets),
-            tuple(spared),
-            {"max_idle": seconds, "key": key, "now": reference},
-            client,
-        )
-
-    return _plan_dispatch(client, make)
-
-
-def plan_disconnect_matching(
-    client: Any,
-    key: str,
-    op: str,
-    value: str | int | float | Sequence[str] = "",  # as search_stored_information
-    *,
-    notify_tag: str | None = None,
-    notify: Callable[[str, str | None], str | bytes] | None = None,
-    who_key: str = "username",
-) -> Any:
-    """Plan to disconnect connections whose stored ``key`` matches ``op value``.
-
-    When ``notify_tag`` is given, :func:`run` alerts every connection holding that tag
-    after each kill. The alert is ``notify(connection_id, who)`` if given, else a JSON
-    object ``{"type": "user_disconnected", "who": ..., "connection": ..., "reason": ...}``
-    where ``who`` is the connection's stored ``who_key`` (``None`` if unset).
-    """
-    calls.search_stored_information(key, op, value)
-    if notify_tag is not None:
-        calls.get_clients_by_tag(notify_tag)
-
-    async def make() -> Plan:
-        found = await _one(client, calls.search_stored_information(key, op, value))
-        registered = set(await _one(client, calls.get_clients()))
-        ids = sorted(i for i in found if i in registered)
-        current = await _values(client, ids, key)
-        who = await _values(client, ids, who_key)
-        targets = tuple(PlanItem(i, f"{key} = {current[i]!r} ({op} {value!r})") for i in ids)
-        return Plan(
-            "disconnect_matching",
-            f"disconnect {len(targets)} connection(s) where {key} {op} {value!r}"
-            + (f", alerting tag {notify_tag!r}" if notify_tag else ""),
-            targets,
-            (),
-            {
-                "key": key,
-                "op": op,
-                "value": value,
-                "notify_tag": notify_tag,
-                "notify": notify,
-                "who": who,
-            },
-            client,
-        )
-
-    return _plan_dispatch(client, make)
-
-
-def plan_maintenance(
-    client: Any, message: str, *, grace: float = 5.0, route: str | None = None
-) -> Any:
-    """Plan a maintenance: warn every connection (on ``route``), wait ``grace``, kill them."""
-    if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:
-        raise InvalidArgument(f"grace must be a number of seconds >= 0, got {grace!r}")
-    if not isinstance(message, str) or not message:
-        raise InvalidArgument("message must be a non-empty string")
-    calls.get_clients(route)
-
-    async def make() -> Plan:
-        ids = sorted(await _one(client, calls.get_clients(route)))
-        where = f"on {route}" if route else "on every route"
-        targets = tuple(PlanItem(i, f"connected {where}") for i in ids)
-        return Plan(
-            "maintenance",
-            f"warn {len(targets)} connection(s) {where}, wait {grace:g} s, then disconnect "
-            "everyone still connected",
-            targets,
-            (),
-            {"message": message, "grace": float(grace), "route": route},
-            client,
-        )
-
-    return _plan_dispatch(client, make)
-
-
-def plan_enforce_connection_limit(
-    client: Any,
-    max_per_user: int = 3,
-    *,
-    key: str = "username",
-    order_key: str | None = None,
-) -> Any:
-    """Plan to keep at most ``max_per_user`` connections per user (stored ``key``).
-
-    Survivors are the oldest by the numeric stored ``order_key`` (e.g. a connection
-    timestamp; connections without it count as newest) when given, else the smallest ids.
-    """
-    if isinstance(max_per_user, bool) or not isinstance(max_per_user, int) or max_per_user < 1:
-        raise InvalidArgument(f"max_per_user must be a positive integer, got {max_per_user!r}")
-    calls.search_stored_information(key, "prefix", "")
-
-    async def make() -> Plan:
-        ids = await _with_key(client, key)
-        users = await _values(client, ids, key)
-        order = await _values(client, ids, order_key) if order_key else {}
-        groups: dict[str, list[str]] = {}
-        for conn in ids:
-            user = users[conn]
-            if user is not None:
-                groups.setdefault(user, []).append(conn)
-
-        def rank(conn: str) -> tuple[float, str]:
-            raw = order.get(conn)
-            try:
-                value = float(raw) if raw is not None else math.inf
-            except ValueError:
-                value = math.inf
-            # NaN would make the sort order arbitrary: treat it like a missing value.
-            return (value if not math.isnan(value) else math.inf, conn)
-
-        targets, kept = [], []
-        for user in sorted(groups):
-            members = sorted(groups[user], key=rank if order_key else (lambda c: (0.0, c)))
-            for position, conn in enumerate(members, 1):
-                why = f"{key} = {user!r}, #{position} of {len(members)}"
-                if order_key:
-                    why += f" by {order_key}"
-                if position <= max_per_user:
-                    kept.append(PlanItem(conn, f"kept: {why}"))
-                else:
-                    targets.append(PlanItem(conn, f"over the limit of {max_per_user}: {why}"))
-        return Plan(
-            "enforce_connection_limit",
-            f"disconnect {len(targets)} connection(s) so that no {key} has more than "
-            f"{max_per_user}",
-            tuple(targets),
-            tuple(kept),
-            {"max_per_user": max_per_user, "key": key, "order_key": order_key},
-            client,
-        )
-
-    return _plan_dispatch(client, make)
-
-
-def plan_disconnect_route(client: Any, route: str) -> Any:
-    """Plan to disconnect every connection opened on ``route``."""
-    calls.get_clients_by_route(route)
-
-    async def make() -> Plan:
-        ids = sorted(await _one(client, calls.get_clients_by_route(route)))
-        targets = tuple(PlanItem(i, f"route = {route!r}") for i in ids)
-        return Plan(
-            "disconnect_route",
-            f"disconnect {len(targets)} connection(s) on route {route!r}",
-            targets,
-            (),
-            {"route": route},
-            client,
-        )
-
-    return _plan_dispatch(client, make)
+def _items(value: Any, what: str) -> tuple[PlanItem, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise InvalidArgument(f"a plan's {what} must be a list of items")
+    return tuple(PlanItem.from_dict(item) for item in value)

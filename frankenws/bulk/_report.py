@@ -50,6 +50,11 @@ class BulkReport:
     finished: datetime | None = None
     notes: list[str] = field(default_factory=list)
     """Facts worth telling the operator (ids still listed after waiting, ...)."""
+    sender: str | None = None
+    """What carried the job's requests: ``"aiohttp"`` (the fast lane, used against a real
+    URL when aiohttp is installed), ``"httpx-threads"`` (a ``Client``'s own sender in a
+    thread pool) or ``"httpx-async"`` (an ``AsyncClient``'s own sender). For diagnostics;
+    not part of :meth:`to_dict`."""
 
     def by_status(self, status: str, action: str | None = None) -> list[str]:
         """Targets with this status (optionally only for one step)."""
@@ -102,15 +107,28 @@ class BulkReport:
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
 
-    def __str__(self) -> str:
-        def line(c: dict[str, int]) -> str:
-            parts = [f"{c['done']} done", f"{c['not_found']} not found", f"{c['failed']} failed"]
-            parts += [f"{c[k]} {k}" for k in ("skipped", "uncertain") if c[k]]
-            return ", ".join(parts)
+    def summary(self, name: str | None = None) -> str:
+        """One line with the counts of every step, each named, as the CLI prints it.
 
-        actions = list(dict.fromkeys(o.action for o in self.outcomes))
+        ``disconnect-user: kill: 3 done, 0 not found, 0 failed``; ``name`` replaces the
+        job's name at the start; a report with no outcome says ``nothing to do``.
+        """
+        steps = [f"{a}: {_line(self.counts(a))}" for a in self._actions()]
+        return f"{name or self.job}: " + ("; ".join(steps) or "nothing to do")
+
+    def __str__(self) -> str:
+        actions = self._actions()
         if len(actions) <= 1:
-            return f"{self.job}: {line(self.counts())}"
+            return f"{self.job}: {_line(self.counts())}"
         # Several steps (warn + kill, kill + notify): one total over all of them would
         # count each connection twice, so each step gets its own counts.
-        return f"{self.job}: " + "; ".join(f"{a} {line(self.counts(a))}" for a in actions)
+        return f"{self.job}: " + "; ".join(f"{a} {_line(self.counts(a))}" for a in actions)
+
+    def _actions(self) -> list[str]:
+        return list(dict.fromkeys(o.action for o in self.outcomes))
+
+
+def _line(counts: dict[str, int]) -> str:
+    parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("done", "not_found", "failed")]
+    parts += [f"{counts[k]} {k}" for k in ("skipped", "uncertain") if counts[k]]
+    return ", ".join(parts)

@@ -1,45 +1,76 @@
-"""Running plans: the per-scenario execution behind :func:`frankenws.bulk.run`."""
+"""Running plans: :func:`run` and the execution of each scenario.
+
+Most scenarios are one kill per target. Two have more steps: a maintenance warns, waits
+and then kills (late arrivals too), and a ``disconnect_matching`` plan with a
+``notify_tag`` alerts that tag after each kill. Which one applies is read from the type
+of ``plan.params``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, overload
 
 from frankenws._calls import calls
-from frankenws._exceptions import FrankenWSError
+from frankenws._client import AsyncClient, Client
+from frankenws._exceptions import FrankenWSError, InvalidArgument
 
 from ._engine import (
+    OutcomeCallback,
     PathArg,
     ProgressCallback,
     _Context,
-    _dispatch,
     _job,
     _kill_step,
+    _run_in_colour,
     _send_step,
     _Step,
     _wait_closed,
 )
-from ._plans import Plan
-from ._report import Outcome
+from ._plans import DisconnectMatching, Maintenance, Plan
+from ._report import BulkReport, Outcome
 
 __all__ = ["run"]
 
-
-def _default_alert(plan: Plan, conn: str, who: str | None) -> bytes:
-    params = plan.params
-    message = {
-        "type": "user_disconnected",
-        "who": who,
-        "connection": conn,
-        "reason": f"{params['key']} {params['op']} {params['value']}",
-    }
-    return json.dumps(message, separators=(",", ":")).encode()
+Sleep = Callable[[float], Awaitable[None]]
+Notify = Callable[[str, str | None], str | bytes]
 
 
+@overload
 def run(
+    client: Client,
+    plan: Plan,
+    *,
+    concurrency: int = ...,
+    progress: ProgressCallback | None = ...,
+    journal: PathArg | None = ...,
+    resume: PathArg | None = ...,
+    wait_closed: bool = ...,
+    timeout: float = ...,
+    notify: Notify | None = ...,
+    on_outcome: OutcomeCallback | None = ...,
+    sleep: Sleep | None = ...,
+) -> BulkReport: ...
+@overload
+def run(
+    client: AsyncClient,
+    plan: Plan,
+    *,
+    concurrency: int = ...,
+    progress: ProgressCallback | None = ...,
+    journal: PathArg | None = ...,
+    resume: PathArg | None = ...,
+    wait_closed: bool = ...,
+    timeout: float = ...,
+    notify: Notify | None = ...,
+    on_outcome: OutcomeCallback | None = ...,
+    sleep: Sleep | None = ...,
+) -> Coroutine[Any, Any, BulkReport]: ...
+def run(
+    client: Client | AsyncClient,
     plan: Plan,
     *,
     concurrency: int = 32,
@@ -48,35 +79,52 @@ def run(
     resume: PathArg | None = None,
     wait_closed: bool = False,
     timeout: float = 30.0,
-    sleep: Callable[[float], Awaitable[None]] | None = None,
-) -> Any:
-    """Execute a plan. Returns a :class:`BulkReport` (or a coroutine for async clients).
+    notify: Notify | None = None,
+    on_outcome: OutcomeCallback | None = None,
+    sleep: Sleep | None = None,
+) -> BulkReport | Coroutine[Any, Any, BulkReport]:
+    """Execute a plan with this client. Returns a :class:`BulkReport` (a coroutine for
+    an ``AsyncClient``).
+
+    The plan need not come from the same client, nor from the same process: any
+    :class:`Plan`, e.g. one read back with :meth:`Plan.from_dict`, runs against the
+    server this client talks to.
 
     Args:
-        plan: From one of the ``plan_...`` functions.
-        concurrency, progress, journal, resume, wait_closed, timeout: As for
-            :func:`kill_connections`.
+        client: A ``Client`` (runs now) or ``AsyncClient`` (returns a coroutine).
+        plan: From one of the ``plan_...`` functions, or :meth:`Plan.from_dict`.
+        concurrency, progress, journal, resume, wait_closed, timeout, on_outcome: As
+            for :func:`kill_connections`.
+        notify: For a ``disconnect_matching`` plan with a ``notify_tag``: the alert to
+            send, ``notify(connection_id, who) -> str | bytes``, instead of the default
+            JSON object. A function cannot be stored in a plan, so it is given here.
         sleep: How to wait out a maintenance grace period (tests pass a fake).
     """
-    client = plan.client
+    if not isinstance(plan, Plan):
+        raise InvalidArgument(f"plan must be a frankenws.bulk.Plan, got {type(plan).__name__}")
+    params = plan.params
+    alerting = isinstance(params, DisconnectMatching) and params.notify_tag is not None
+    if notify is not None and not alerting:
+        raise InvalidArgument(
+            "notify= is only for disconnect_matching plans with a notify_tag, "
+            f"not for this {plan.scenario} plan"
+        )
     wait = sleep or asyncio.sleep
 
     async def body(ctx: _Context) -> None:
         targets = plan.target_ids
-        if plan.scenario == "maintenance":
-            outcomes = await _run_maintenance(ctx, plan, wait)
-        elif plan.scenario == "disconnect_matching" and plan.params.get("notify_tag"):
-            outcomes = await _run_matching(ctx, plan)
+        if isinstance(params, Maintenance):
+            outcomes = await _run_maintenance(ctx, params, targets, wait)
+        elif isinstance(params, DisconnectMatching) and params.notify_tag is not None:
+            outcomes = await _run_matching(ctx, params, params.notify_tag, targets, notify)
         else:
             ctx.total = len(targets)
             outcomes = await ctx.apply(_kill_step(), targets)
-        # wait_closed applies to every scenario (it used to be ignored for maintenance
-        # and for disconnect_matching with notify_tag).
         if wait_closed:
             killed = [o.target for o in outcomes if o.status == "done"]
             await _wait_closed(ctx, killed, timeout)
 
-    return _dispatch(
+    return _run_in_colour(
         client,
         lambda: _job(
             client,
@@ -86,31 +134,29 @@ def run(
             progress=progress,
             journal=journal,
             resume=resume,
+            on_outcome=on_outcome,
         ),
     )
 
 
 async def _run_maintenance(
-    ctx: _Context, plan: Plan, wait: Callable[[float], Awaitable[None]]
+    ctx: _Context, params: Maintenance, warned: list[str], wait: Sleep
 ) -> list[Outcome]:
-    params = plan.params
-    route = params["route"]
     warning = json.dumps(
         {
             "type": "maintenance_warning",
-            "message": params["message"],
+            "message": params.message,
             "timestamp": int(time.time()),
-            "grace_seconds": params["grace"],
+            "grace_seconds": params.grace,
         },
         separators=(",", ":"),
     )
-    warned = plan.target_ids
     ctx.total = len(warned)
-    await ctx.apply(_send_step("warn", warning, route), warned)
-    await wait(params["grace"])
+    await ctx.apply(_send_step("warn", warning, params.route), warned)
+    await wait(params.grace)
     # Connections that arrived during the grace period go too: it is a maintenance.
     try:
-        now = set(await ctx.runner.one(calls.get_clients(route)))
+        now = set(await ctx.runner.one(calls.get_clients(params.route)))
     except FrankenWSError as exc:
         # Still kill (or fail, per target) everyone warned, and return a report.
         ctx.report.notes.append(
@@ -122,12 +168,24 @@ async def _run_maintenance(
     return await ctx.apply(_kill_step(), victims)
 
 
-async def _run_matching(ctx: _Context, plan: Plan) -> list[Outcome]:
-    params = plan.params
-    tag = params["notify_tag"]
-    notify = params.get("notify")
-    who: Mapping[str, str | None] = params.get("who") or {}
-    targets = plan.target_ids
+def _default_alert(params: DisconnectMatching, conn: str, who: str | None) -> bytes:
+    value = ",".join(params.value) if isinstance(params.value, tuple) else params.value
+    message = {
+        "type": "user_disconnected",
+        "who": who,
+        "connection": conn,
+        "reason": f"{params.key} {params.op} {value}",
+    }
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+async def _run_matching(
+    ctx: _Context,
+    params: DisconnectMatching,
+    tag: str,
+    targets: list[str],
+    notify: Notify | None,
+) -> list[Outcome]:
     ctx.total = len(targets) * 2
 
     def killed(outcome: Outcome) -> bool:
@@ -148,8 +206,8 @@ async def _run_matching(ctx: _Context, plan: Plan) -> list[Outcome]:
                 ctx.progress(ctx.completed, ctx.total)
             return
         conn = outcome.target
-        name = who.get(conn)
-        payload = notify(conn, name) if notify else _default_alert(plan, conn, name)
+        name = params.who.get(conn)
+        payload = notify(conn, name) if notify else _default_alert(params, conn, name)
         step = _Step(
             "notify",
             lambda _id: calls.send_to_tag(tag, payload),

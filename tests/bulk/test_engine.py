@@ -27,11 +27,16 @@ def test_kill_many_inprocess(fake):
         assert report.ok
         assert ws.get_clients() == []
     assert str(report) == "kill: 20 done, 1 not found, 0 failed"
+    assert (
+        report.summary("frankenws kill") == "frankenws kill: kill: 20 done, 1 not found, 0 failed"
+    )
     assert report.counts()["done"] == 20
+    # a custom transport (the in-process fake) rules out the aiohttp lane
+    assert report.sender == "httpx-threads"
 
 
 def test_kill_many_over_loopback_uses_fast_lane(fake):
-    """Against a real URL the aiohttp lane is used, with the same results."""
+    """Against a real URL the aiohttp lane carries the kills, with the same results."""
     ids = [fake.connect("/chat") for _ in range(50)]
     progress: list[tuple[int, int]] = []
     with fake.serve() as server, server.client() as ws:
@@ -40,6 +45,7 @@ def test_kill_many_over_loopback_uses_fast_lane(fake):
         )
         assert sorted(report.done) == sorted(ids)
         assert ws.get_clients_count() == 0
+    assert report.sender == "aiohttp"
     assert progress[-1] == (50, 50)
     assert [d for d, _ in progress] == list(range(1, 51))
 
@@ -51,6 +57,24 @@ async def test_async_flavour(fake):
         report = await bulk.kill_connections(ws, ids)
         assert sorted(report.done) == sorted(ids)
         assert await ws.get_clients() == []
+    assert report.sender == "httpx-async"
+
+
+def test_each_outcome_is_announced_as_it_is_recorded(fake, tmp_path):
+    """on_outcome sees every outcome once, after its journal line is written."""
+    ids = sorted(fake.connect() for _ in range(6))
+    journal = tmp_path / "j"
+    seen: list[tuple[bulk.Outcome, int]] = []
+
+    def on_outcome(outcome: bulk.Outcome) -> None:
+        seen.append((outcome, len(journal.read_text().splitlines())))
+
+    with fake.client() as ws:
+        report = bulk.kill_connections(
+            ws, [*ids, "gone"], concurrency=2, journal=journal, on_outcome=on_outcome
+        )
+    assert [outcome for outcome, _ in seen] == report.outcomes
+    assert sorted(lines for _, lines in seen) == list(range(2, 9))  # header + one each
 
 
 def test_failures_do_not_stop_the_run(fake, tmp_path):
@@ -152,6 +176,8 @@ def test_bad_arguments(fake):
             bulk.kill_connections(ws, ["a", ""])
         with pytest.raises(frankenws.InvalidArgument, match="must not be empty"):
             bulk.send_messages(ws, ["a"], "")
+        with pytest.raises(frankenws.InvalidArgument, match="must not contain NUL"):
+            bulk.send_messages(ws, ["a"], "x", route="/a\x00b")
         with pytest.raises(frankenws.InvalidArgument, match="Client"):
             bulk.kill_connections(object(), ["a"])
 

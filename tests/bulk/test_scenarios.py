@@ -161,12 +161,12 @@ def test_disconnect_user(env):
     assert plan.target_ids == ids(*alice)
     assert reasons(plan.targets) == dict.fromkeys(ids(*alice), "username = 'alice'")
     assert plan.left_alone == ()
-    assert plan.params == {"username": "alice", "key": "username"}
+    assert plan.params == bulk.DisconnectUser(username="alice", key="username")
     assert plan.summary == "disconnect 2 connection(s) of user 'alice' (username)"
     assert env.sockets.snapshot() == before  # planning changed nothing...
     env.sockets.quiet(*alice, *others)  # ...and sent nothing
 
-    report = bulk.run(plan)
+    report = bulk.run(env.ws, plan)
 
     assert isinstance(report, bulk.BulkReport)
     assert report.job == "disconnect_user"
@@ -207,14 +207,14 @@ def test_cleanup_inactive(env):
         nan.id: "lastActivity = 'nan' is not a unix time",
         unknown.id: "no lastActivity stored",
     }
-    assert plan.params == {"max_idle": 3600.0, "key": "lastActivity", "now": float(NOW)}
+    assert plan.params == bulk.CleanupInactive(max_idle=3600.0, key="lastActivity", now=NOW)
     # the same plan from a datetime, from seconds as a number
     moment = datetime.fromtimestamp(NOW, timezone.utc)
     assert bulk.plan_cleanup_inactive(env.ws, 3600, now=moment) == plan
     assert env.sockets.snapshot() == before
     env.sockets.quiet(fresh, edge, idle, ancient, garbage, nan, unknown)
 
-    report = bulk.run(plan)
+    report = bulk.run(env.ws, plan)
 
     assert sorted(report.done) == ids(idle, ancient)
     assert report.ok
@@ -259,7 +259,7 @@ def test_disconnect_matching_alerts_admins(env):
     assert env.sockets.snapshot() == before
     env.sockets.quiet(*targets, eve, bob, clean, *admins, moderator)
 
-    report = bulk.run(plan)
+    report = bulk.run(env.ws, plan)
 
     assert sorted(report.by_status("done", "kill")) == ids(*targets)
     assert sorted(report.by_status("done", "notify")) == ids(*targets)
@@ -290,7 +290,7 @@ def test_disconnect_matching_without_alert(env):
 
     plan = bulk.plan_disconnect_matching(env.ws, "email", "suffix", "@spam.example")
     assert plan.target_ids == ids(*spammers)
-    report = bulk.run(plan)
+    report = bulk.run(env.ws, plan)
 
     assert sorted(report.done) == ids(*spammers)
     assert report.by_status("done", "notify") == []
@@ -317,7 +317,7 @@ def test_maintenance_warns_then_kills(env):
 
     assert plan.scenario == "maintenance"
     assert reasons(plan.targets) == dict.fromkeys(ids(*chat), "connected on /chat")
-    assert plan.params == {"message": "Back in 5 minutes", "grace": 0.2, "route": "/chat"}
+    assert plan.params == bulk.Maintenance("Back in 5 minutes", grace=0.2, route="/chat")
     assert env.sockets.snapshot() == before
     env.sockets.quiet(*chat, reader)
 
@@ -336,7 +336,7 @@ def test_maintenance_warns_then_kills(env):
         await asyncio.to_thread(during_grace)
 
     started = int(time.time())
-    report = bulk.run(plan, sleep=grace)
+    report = bulk.run(env.ws, plan, sleep=grace)
     finished = int(time.time())
 
     assert waited == [0.2]
@@ -369,7 +369,7 @@ def test_maintenance_everywhere_waits_the_grace(env):
 
     plan = bulk.plan_maintenance(env.ws, "Upgrade", grace=0.3)
     assert reasons(plan.targets) == dict.fromkeys(ids(*peers), "connected on every route")
-    report = bulk.run(plan, wait_closed=True, timeout=5)
+    report = bulk.run(env.ws, plan, wait_closed=True, timeout=5)
 
     assert env.ws.get_clients() == []  # wait_closed: gone from the registry on return
     assert report.notes == []
@@ -413,7 +413,7 @@ def test_enforce_connection_limit_by_id(env):
     assert env.sockets.snapshot() == before
     env.sockets.quiet(*alice, *bob, carol, anonymous)
 
-    report = bulk.run(plan)
+    report = bulk.run(env.ws, plan)
 
     assert sorted(report.done) == ids(alice[2], alice[3])
     for peer in alice[2:]:
@@ -444,9 +444,9 @@ def test_enforce_connection_limit_by_order_key(env):
         alice[2].id: "kept: username = 'alice', #2 of 4 by connectedAt",
         bob.id: "kept: username = 'bob', #1 of 1 by connectedAt",
     }
-    assert plan.params == {"max_per_user": 2, "key": "username", "order_key": "connectedAt"}
+    assert plan.params == bulk.EnforceConnectionLimit(2, key="username", order_key="connectedAt")
 
-    report = bulk.run(plan)
+    report = bulk.run(env.ws, plan)
 
     assert sorted(report.done) == ids(alice[0], alice[1])
     for peer in alice[:2]:
@@ -473,7 +473,7 @@ def test_disconnect_route(env):
     assert env.sockets.snapshot() == before
     env.sockets.quiet(*chat, *others)
 
-    report = bulk.run(plan, wait_closed=True, timeout=5)
+    report = bulk.run(env.ws, plan, wait_closed=True, timeout=5)
 
     assert sorted(report.done) == ids(*chat)
     assert report.notes == []  # wait_closed saw them leave the registry
@@ -491,7 +491,7 @@ def test_plan_is_a_dry_run(env):
     gone.socket.close()
     env.sockets.gone(gone)
 
-    report = bulk.run(plan)
+    report = bulk.run(env.ws, plan)
 
     assert report.not_found == [gone.id]
     assert report.done == [stays.id]
@@ -540,7 +540,6 @@ async def test_scenario_with_async_client(env, scenario):
                 "3",
                 notify_tag="admin",
                 who_key="user",
-                notify=lambda conn, who: json.dumps({"type": "security_alert", "who": who}),
             ),
             ["a"],
         ),
@@ -562,7 +561,13 @@ async def test_scenario_with_async_client(env, scenario):
         plan = await pending
         assert plan.scenario == scenario
         assert plan.target_ids == sorted(peers[name].id for name in doomed)
-        pending = bulk.run(plan)
+        # A custom alert is given to run: a plan holds data only.
+        notify = (
+            (lambda conn, who: json.dumps({"type": "security_alert", "who": who}))
+            if scenario == "disconnect_matching"
+            else None
+        )
+        pending = bulk.run(client, plan, notify=notify)
         assert asyncio.iscoroutine(pending)
         report = await pending
 
@@ -619,7 +624,7 @@ def test_resume_after_the_admin_server_stopped(tmp_path):
             if done == 5:
                 admin.close()
 
-        first = bulk.run(plan, concurrency=1, progress=stop_half_way, journal=journal)
+        first = bulk.run(ws, plan, concurrency=1, progress=stop_half_way, journal=journal)
 
         assert len(first.done) == 5
         assert len(first.failed) == 7
@@ -636,7 +641,7 @@ def test_resume_after_the_admin_server_stopped(tmp_path):
         sockets.quiet(*(by_id[conn] for conn in first.failed))  # still connected
 
         with fake.serve(admin_port=port):  # the same address again: the same plan works
-            second = bulk.run(plan, resume=journal)
+            second = bulk.run(ws, plan, resume=journal)
 
         assert sorted(second.skipped) == sorted(first.done)
         assert sorted(second.done) == sorted(first.failed)
@@ -669,7 +674,7 @@ def test_sends_cut_off_by_a_stop_are_never_repeated(tmp_path):
             if done == 2:
                 admin.close()
 
-        first = bulk.run(plan, concurrency=1, progress=stop_after_two, journal=journal)
+        first = bulk.run(ws, plan, concurrency=1, progress=stop_after_two, journal=journal)
         assert len(first.by_status("done", "warn")) == 2
         # The request right after the stop may have been written to a connection the
         # server was closing: no answer, so maybe delivered. The rest never left.
@@ -680,7 +685,7 @@ def test_sends_cut_off_by_a_stop_are_never_repeated(tmp_path):
         assert "could not list the connections that arrived" in first.notes[0]
 
         with fake.serve(admin_port=port):
-            second = bulk.run(plan, resume=journal)
+            second = bulk.run(ws, plan, resume=journal)
 
         assert second.by_status("uncertain", "warn") == cut_off  # reported, not resent
         assert sorted(second.by_status("done", "kill")) == sorted(peers)
@@ -710,12 +715,12 @@ def test_resume_after_a_crash_sends_the_owed_alerts(env, tmp_path):
             raise Crash
 
     with pytest.raises(Crash):
-        bulk.run(plan, concurrency=1, progress=crash_after_third_kill, journal=journal)
+        bulk.run(env.ws, plan, concurrency=1, progress=crash_after_third_kill, journal=journal)
     killed_first = [r["target"] for r in journal_lines(journal) if r["action"] == "kill"]
     assert len(killed_first) == 3
     assert [admin.json()["connection"] for _ in range(2)] == killed_first[:2]
 
-    report = bulk.run(plan, resume=journal)
+    report = bulk.run(env.ws, plan, resume=journal)
 
     assert sorted(report.by_status("skipped", "kill")) == sorted(killed_first)
     assert sorted(report.by_status("skipped", "notify")) == sorted(killed_first[:2])
@@ -745,11 +750,11 @@ def test_resume_a_maintenance_warns_nobody_twice(env, tmp_path):
             raise Crash
 
     with pytest.raises(Crash):
-        bulk.run(plan, concurrency=1, progress=crash_after_two_warnings, journal=journal)
+        bulk.run(env.ws, plan, concurrency=1, progress=crash_after_two_warnings, journal=journal)
     warned_first = finished_once(journal_lines(journal), "warn")
     assert len(warned_first) == 2
 
-    report = bulk.run(plan, resume=journal)
+    report = bulk.run(env.ws, plan, resume=journal)
 
     assert sorted(report.by_status("skipped", "warn")) == warned_first
     assert sorted(report.by_status("done", "kill")) == ids(*peers)
@@ -775,10 +780,10 @@ def test_resume_into_a_new_journal_carries_what_is_done(env, tmp_path):
         return progress
 
     with pytest.raises(Crash):
-        bulk.run(plan, concurrency=1, progress=crash_at(2), journal=first)
+        bulk.run(env.ws, plan, concurrency=1, progress=crash_at(2), journal=first)
     with pytest.raises(Crash):
-        bulk.run(plan, concurrency=1, progress=crash_at(3), resume=first, journal=second)
-    third = bulk.run(plan, resume=second)
+        bulk.run(env.ws, plan, concurrency=1, progress=crash_at(3), resume=first, journal=second)
+    third = bulk.run(env.ws, plan, resume=second)
 
     assert len(third.by_status("skipped", "warn")) == 3
     assert len(third.by_status("done", "warn")) == 1

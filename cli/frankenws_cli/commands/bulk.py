@@ -67,6 +67,7 @@ def _job(app: AppContext, plan: Plan, resume: Path | None, journal: Path | None)
 
     def run(progress: Any, journal_path: Path | None, resume_path: Path | None) -> Any:
         return bulk.run(
+            app.client(),
             plan,
             concurrency=app.concurrency,
             progress=progress,

@@ -1,0 +1,327 @@
+"""The six ``plan_...`` functions: read the server, return a :class:`Plan`. No writes.
+
+Each one checks its arguments by building its parameter record and the read requests
+before anything is sent, then reads through the client's own sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, overload
+
+from frankenws._calls import Call, Flow, calls
+from frankenws._client import AsyncClient, Client
+from frankenws._validate import check_text
+
+from ._engine import _run_in_colour, _Runner
+from ._plans import (
+    CleanupInactive,
+    DisconnectMatching,
+    DisconnectRoute,
+    DisconnectUser,
+    EnforceConnectionLimit,
+    Maintenance,
+    Plan,
+    PlanItem,
+)
+
+__all__ = [
+    "plan_cleanup_inactive",
+    "plan_disconnect_matching",
+    "plan_disconnect_route",
+    "plan_disconnect_user",
+    "plan_enforce_connection_limit",
+    "plan_maintenance",
+]
+
+T = TypeVar("T")
+Planned = Plan | Coroutine[Any, Any, Plan]
+
+_READS_IN_FLIGHT = 16
+"""Concurrent per-connection reads while planning (one stored value per connection)."""
+
+
+class _Reader:
+    """The reads of one plan, through the client's own sender."""
+
+    def __init__(self, client: Client | AsyncClient) -> None:
+        self._runner = _Runner(client, _READS_IN_FLIGHT)  # single calls need no lane
+
+    async def __call__(self, call: Call[T] | Flow[T]) -> T:
+        return await self._runner.one(call)
+
+    async def values(self, ids: Sequence[str], key: str) -> dict[str, str | None]:
+        """The stored value of ``key`` for each id (concurrently, bounded)."""
+        limit = asyncio.Semaphore(_READS_IN_FLIGHT)
+
+        async def get(id: str) -> tuple[str, str | None]:
+            async with limit:
+                return id, await self(calls.get_stored_information(id, key))
+
+        return dict(await asyncio.gather(*(get(i) for i in ids)))
+
+    async def registered(self) -> set[str]:
+        """The connected ids (ids found only in a search may be orphans)."""
+        return set(await self(calls.get_clients()))
+
+
+@overload
+def plan_disconnect_user(client: Client, username: str, *, key: str = ...) -> Plan: ...
+@overload
+def plan_disconnect_user(
+    client: AsyncClient, username: str, *, key: str = ...
+) -> Coroutine[Any, Any, Plan]: ...
+def plan_disconnect_user(
+    client: Client | AsyncClient, username: str, *, key: str = "username"
+) -> Planned:
+    """Plan to disconnect every connection whose stored ``key`` equals ``username``."""
+    params = DisconnectUser(username, key)
+    search = calls.search_stored_information(key, "eq", username)
+
+    async def make() -> Plan:
+        read = _Reader(client)
+        found, registered = await read(search), await read.registered()
+        targets = tuple(
+            PlanItem(i, f"{key} = {username!r}") for i in sorted(found) if i in registered
+        )
+        summary = f"disconnect {len(targets)} connection(s) of user {username!r} ({key})"
+        return Plan(summary, targets, (), params)
+
+    return _run_in_colour(client, make)
+
+
+@overload
+def plan_cleanup_inactive(
+    client: Client,
+    max_idle: float | timedelta,
+    *,
+    key: str = ...,
+    now: float | datetime | None = ...,
+) -> Plan: ...
+@overload
+def plan_cleanup_inactive(
+    client: AsyncClient,
+    max_idle: float | timedelta,
+    *,
+    key: str = ...,
+    now: float | datetime | None = ...,
+) -> Coroutine[Any, Any, Plan]: ...
+def plan_cleanup_inactive(
+    client: Client | AsyncClient,
+    max_idle: float | timedelta,
+    *,
+    key: str = "lastActivity",
+    now: float | datetime | None = None,
+) -> Planned:
+    """Plan to disconnect connections whose stored unix time ``key`` is older than ``max_idle``.
+
+    Connections without the key, or whose value is not a number, are left alone and
+    listed in ``left_alone``.
+    """
+    seconds = max_idle.total_seconds() if isinstance(max_idle, timedelta) else max_idle
+    # The reference time is fixed when the plan is made (the record checks it again).
+    reference = now.timestamp() if isinstance(now, datetime) else now
+    params = CleanupInactive(seconds, key, time.time() if reference is None else reference)
+
+    async def make() -> Plan:
+        read = _Reader(client)
+        cutoff = params.now - params.max_idle
+        registered = sorted(await read.registered())
+        values = await read.values(registered, key)
+        targets, spared = [], []
+        for conn in registered:
+            raw = values[conn]
+            if raw is None:
+                spared.append(PlanItem(conn, f"no {key} stored"))
+                continue
+            try:
+                stamp = float(raw)
+            except ValueError:
+                stamp = math.nan
+            if not math.isfinite(stamp):  # "nan"/"inf" would silently match nothing
+                spared.append(PlanItem(conn, f"{key} = {raw!r} is not a unix time"))
+                continue
+            if stamp < cutoff:
+                idle = params.now - stamp
+                targets.append(PlanItem(conn, f"idle {idle:.0f} s (> {params.max_idle:g} s)"))
+        summary = (
+            f"disconnect {len(targets)} connection(s) idle for more than "
+            f"{params.max_idle:g} s ({key})"
+        )
+        return Plan(summary, tuple(targets), tuple(spared), params)
+
+    return _run_in_colour(client, make)
+
+
+@overload
+def plan_disconnect_matching(
+    client: Client,
+    key: str,
+    op: str,
+    value: str | int | float | Sequence[str] = ...,
+    *,
+    notify_tag: str | None = ...,
+    who_key: str = ...,
+) -> Plan: ...
+@overload
+def plan_disconnect_matching(
+    client: AsyncClient,
+    key: str,
+    op: str,
+    value: str | int | float | Sequence[str] = ...,
+    *,
+    notify_tag: str | None = ...,
+    who_key: str = ...,
+) -> Coroutine[Any, Any, Plan]: ...
+def plan_disconnect_matching(
+    client: Client | AsyncClient,
+    key: str,
+    op: str,
+    value: str | int | float | Sequence[str] = "",  # as search_stored_information
+    *,
+    notify_tag: str | None = None,
+    who_key: str = "username",
+) -> Planned:
+    """Plan to disconnect connections whose stored ``key`` matches ``op value``.
+
+    When ``notify_tag`` is given, :func:`run` alerts every connection holding that tag
+    after each kill: a JSON object ``{"type": "user_disconnected", "who": ...,
+    "connection": ..., "reason": ...}`` where ``who`` is the connection's stored
+    ``who_key`` (``None`` if unset), or the message of ``run``'s ``notify=``.
+    """
+    search = calls.search_stored_information(key, op, value)
+    checked = DisconnectMatching(key, op, _plain(value), notify_tag)
+    check_text(who_key, "who_key")
+
+    async def make() -> Plan:
+        read = _Reader(client)
+        found, registered = await read(search), await read.registered()
+        ids = sorted(i for i in found if i in registered)
+        current = await read.values(ids, key)
+        who = await read.values(ids, who_key)
+        targets = tuple(PlanItem(i, f"{key} = {current[i]!r} ({op} {value!r})") for i in ids)
+        summary = f"disconnect {len(targets)} connection(s) where {key} {op} {value!r}" + (
+            f", alerting tag {notify_tag!r}" if notify_tag else ""
+        )
+        return Plan(summary, targets, (), replace(checked, who=who))
+
+    return _run_in_colour(client, make)
+
+
+def _plain(value: str | int | float | Sequence[str]) -> str | int | float | tuple[str, ...]:
+    return value if isinstance(value, (str, int, float)) else tuple(value)
+
+
+@overload
+def plan_maintenance(
+    client: Client, message: str, *, grace: float = ..., route: str | None = ...
+) -> Plan: ...
+@overload
+def plan_maintenance(
+    client: AsyncClient, message: str, *, grace: float = ..., route: str | None = ...
+) -> Coroutine[Any, Any, Plan]: ...
+def plan_maintenance(
+    client: Client | AsyncClient, message: str, *, grace: float = 5.0, route: str | None = None
+) -> Planned:
+    """Plan a maintenance: warn every connection (on ``route``), wait ``grace``, kill them."""
+    params = Maintenance(message, grace, route)
+    listing = calls.get_clients(route)
+
+    async def make() -> Plan:
+        ids = sorted(await _Reader(client)(listing))
+        where = f"on {route}" if route else "on every route"
+        targets = tuple(PlanItem(i, f"connected {where}") for i in ids)
+        summary = (
+            f"warn {len(targets)} connection(s) {where}, wait {params.grace:g} s, then "
+            "disconnect everyone still connected"
+        )
+        return Plan(summary, targets, (), params)
+
+    return _run_in_colour(client, make)
+
+
+@overload
+def plan_enforce_connection_limit(
+    client: Client, max_per_user: int = ..., *, key: str = ..., order_key: str | None = ...
+) -> Plan: ...
+@overload
+def plan_enforce_connection_limit(
+    client: AsyncClient, max_per_user: int = ..., *, key: str = ..., order_key: str | None = ...
+) -> Coroutine[Any, Any, Plan]: ...
+def plan_enforce_connection_limit(
+    client: Client | AsyncClient,
+    max_per_user: int = 3,
+    *,
+    key: str = "username",
+    order_key: str | None = None,
+) -> Planned:
+    """Plan to keep at most ``max_per_user`` connections per user (stored ``key``).
+
+    Survivors are the oldest by the numeric stored ``order_key`` (e.g. a connection
+    timestamp; connections without it count as newest) when given, else the smallest ids.
+    """
+    params = EnforceConnectionLimit(max_per_user, key, order_key)
+    having = calls.search_stored_information(key, "prefix", "")
+
+    async def make() -> Plan:
+        read = _Reader(client)
+        found, registered = await read(having), await read.registered()
+        ids = sorted(i for i in found if i in registered)
+        users = await read.values(ids, key)
+        order = await read.values(ids, order_key) if order_key else {}
+        groups: dict[str, list[str]] = {}
+        for conn in ids:
+            user = users[conn]
+            if user is not None:
+                groups.setdefault(user, []).append(conn)
+
+        def rank(conn: str) -> tuple[float, str]:
+            raw = order.get(conn)
+            try:
+                value = float(raw) if raw is not None else math.inf
+            except ValueError:
+                value = math.inf
+            # NaN would make the sort order arbitrary: treat it like a missing value.
+            return (value if not math.isnan(value) else math.inf, conn)
+
+        targets, kept = [], []
+        for user in sorted(groups):
+            members = sorted(groups[user], key=rank if order_key else (lambda c: (0.0, c)))
+            for position, conn in enumerate(members, 1):
+                why = f"{key} = {user!r}, #{position} of {len(members)}"
+                if order_key:
+                    why += f" by {order_key}"
+                if position <= max_per_user:
+                    kept.append(PlanItem(conn, f"kept: {why}"))
+                else:
+                    targets.append(PlanItem(conn, f"over the limit of {max_per_user}: {why}"))
+        summary = (
+            f"disconnect {len(targets)} connection(s) so that no {key} has more than {max_per_user}"
+        )
+        return Plan(summary, tuple(targets), tuple(kept), params)
+
+    return _run_in_colour(client, make)
+
+
+@overload
+def plan_disconnect_route(client: Client, route: str) -> Plan: ...
+@overload
+def plan_disconnect_route(client: AsyncClient, route: str) -> Coroutine[Any, Any, Plan]: ...
+def plan_disconnect_route(client: Client | AsyncClient, route: str) -> Planned:
+    """Plan to disconnect every connection opened on ``route``."""
+    params = DisconnectRoute(route)
+    listing = calls.get_clients_by_route(route)
+
+    async def make() -> Plan:
+        ids = sorted(await _Reader(client)(listing))
+        targets = tuple(PlanItem(i, f"route = {route!r}") for i in ids)
+        return Plan(
+            f"disconnect {len(targets)} connection(s) on route {route!r}", targets, (), params
+        )
+
+    return _run_in_colour(client, make)
