@@ -11,11 +11,10 @@ private.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,12 +26,12 @@ from ._errors import Interrupted, NotDone, UsageProblem
 from ._output import Lines, Result, Stack, Table
 
 if TYPE_CHECKING:
-    from frankenws.bulk import BulkReport, Plan
+    from frankenws.bulk import BulkReport, Outcome, Plan
 
-__all__ = ["BulkJob", "execute", "report_dict", "report_view"]
+__all__ = ["BulkJob", "execute", "report_view"]
 
 Progress = Callable[[int, int], None] | None
-Runner = Callable[[Progress, Path | None, Path | None], "BulkReport"]
+Runner = Callable[[Progress, Path | None, Path | None, Callable[["Outcome"], None]], "BulkReport"]
 
 
 @dataclass
@@ -41,7 +40,7 @@ class BulkJob:
 
     Args:
         plan: What will be done (shown, confirmed); ``None`` for ``kill`` of given ids.
-        run: ``run(progress, journal, resume) -> BulkReport``.
+        run: ``run(progress, journal, resume, on_outcome) -> BulkReport``.
         resume: ``--resume`` journal.
         journal: ``--journal`` path.
         confirm: Ask before running (unless ``--yes``).
@@ -65,59 +64,17 @@ def plan_view(plan: Plan) -> Stack:
     return Stack(views)
 
 
-def report_dict(
-    job: str,
-    outcomes: list[dict[str, Any]],
-    started: datetime,
-    notes: list[str] | None = None,
-) -> dict[str, Any]:
-    """The JSON of a report built without the bulk engine (same keys as ``BulkReport``).
-
-    ``kill`` of a few ids does not import ``frankenws.bulk``: it is the most used
-    command and that import alone costs about 5 % of its start-up time.
-    """
-    counts = dict.fromkeys(("done", "not_found", "failed", "skipped", "uncertain"), 0)
-    for outcome in outcomes:
-        counts[outcome["status"]] += 1
-    return {
-        "job": job,
-        "ok": counts["failed"] == 0 and counts["uncertain"] == 0,
-        "counts": counts,
-        "started": started.isoformat(),
-        "finished": datetime.now(timezone.utc).isoformat(),
-        "notes": list(notes or []),
-        "outcomes": outcomes,
-    }
-
-
-def summary_line(report: Mapping[str, Any], name: str | None = None) -> str:
-    """``kill: 3 done, 1 not found, 0 failed``, one group per step (warn, kill, notify)."""
-    per_action: dict[str, dict[str, int]] = {}
-    for outcome in report["outcomes"]:
-        counts = per_action.setdefault(
-            outcome["action"],
-            dict.fromkeys(("done", "not_found", "failed", "skipped", "uncertain"), 0),
-        )
-        counts[outcome["status"]] += 1
-    groups = []
-    for action, c in per_action.items():
-        parts = [f"{c['done']} done", f"{c['not_found']} not found", f"{c['failed']} failed"]
-        parts += [f"{c[k]} {k}" for k in ("skipped", "uncertain") if c[k]]
-        groups.append(f"{action}: " + ", ".join(parts))
-    return f"{name or report['job']}: " + ("; ".join(groups) or "nothing to do")
-
-
-def report_view(report: Mapping[str, Any], *, each: bool = False, name: str | None = None) -> Stack:
-    """The summary line, then the targets that were not ``done`` (or all, with ``each``)."""
+def report_view(report: BulkReport, *, each: bool = False, name: str | None = None) -> Stack:
+    """The targets that were not ``done`` (or all, with ``each``), then the summary line."""
     views: list[Any] = []
     rows = [
-        (o["target"], o["action"], o["status"].replace("_", " "), o.get("error") or "")
-        for o in report["outcomes"]
-        if each or o["status"] != "done"
+        (o.target, o.action, o.status.replace("_", " "), o.error or "")
+        for o in report.outcomes
+        if each or o.status != "done"
     ]
     if rows:
         views.append(Table(["ID", "ACTION", "STATUS", "ERROR"], rows))
-    views.append(Lines([summary_line(report, name)]))
+    views.append(Lines([report.summary(name)]))
     return Stack(views)
 
 
@@ -130,29 +87,6 @@ def _auto_journal(app: AppContext) -> Path:
         directory = Path(base) / "frankenws" / "journals"
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return directory / f"{app.command.replace(' ', '-')}-{stamp}-{os.getpid()}.jsonl"
-
-
-def _journal_outcomes(path: Path, offset: int) -> list[dict[str, Any]]:
-    """Final outcomes appended to a journal after ``offset`` (for the audit on Ctrl-C)."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(offset)
-            raw = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return []
-    found = []
-    for line in raw.splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a line torn by the interruption
-        if (
-            isinstance(record, dict)
-            and record.get("status") not in (None, "started")
-            and not record.get("carried")  # copied from an earlier run, not done now
-        ):
-            found.append(record)
-    return found
 
 
 def execute(app: AppContext, job: BulkJob) -> Result:
@@ -194,30 +128,27 @@ def execute(app: AppContext, job: BulkJob) -> Result:
                 "choose a journal file with --journal PATH",
             ) from None
     watched = journal or job.resume
-    offset = watched.stat().st_size if watched is not None and watched.exists() else 0
     description = plan.summary if plan is not None else app.command
+    audited: list[Outcome] = []
+
+    def audit(outcome: Outcome) -> None:
+        # As each target finishes, not after the job: a run that is killed (SIGTERM,
+        # SIGKILL) still leaves every finished target in the audit log.
+        app.audit.record(outcome.action, outcome.target, outcome.status, error=outcome.error)
+        audited.append(outcome)
+
     started = time.monotonic()
     try:
         with _output.progress(description) as callback:
-            report = job.run(callback, journal, job.resume)
+            report = job.run(callback, journal, job.resume, audit)
     except KeyboardInterrupt:
-        recorded = _journal_outcomes(watched, offset) if watched is not None else []
-        for record in recorded:
-            app.audit.record(
-                str(record.get("action")),
-                str(record.get("target")),
-                str(record.get("status")),
-                error=record.get("error"),
-            )
         hints = []
         if watched is not None:
             hints.append(f"continue with: frankenws {app.command} ... --resume {watched}")
         raise Interrupted(
-            f"interrupted after {len(recorded)} target(s); the audit log has each of them",
+            f"interrupted after {len(audited)} target(s); the audit log has each of them",
             *hints,
         ) from None
-    for outcome in report.outcomes:
-        app.audit.record(outcome.action, outcome.target, outcome.status, error=outcome.error)
     data = report.to_dict()
     if auto and journal is not None and report.ok:
         journal.unlink(missing_ok=True)
@@ -226,7 +157,7 @@ def execute(app: AppContext, job: BulkJob) -> Result:
         kept = journal or job.resume
     result = Result(
         {"plan": planned, "report": data, "dry_run": False} if plan is not None else data,
-        report_view(data, name=app.command),
+        report_view(report, name=app.command),
         exit_code=0 if report.ok and not (job.strict and report.not_found) else 1,
         warnings=list(report.notes),
     )

@@ -40,8 +40,10 @@ def kill_ids(app: AppContext, ids: list[str], from_file: Path | None) -> Any:
     if len(targets) > SEQUENTIAL_KILLS:
         return _kill_many(app, targets)
     client = app.begin_changes()
-    started = datetime.now(timezone.utc)
-    outcomes: list[dict[str, Any]] = []
+    # frankenws.bulk loads only its report types here; the engine stays unimported.
+    from frankenws.bulk import BulkReport, Outcome
+
+    report = BulkReport("kill")
     for target in targets:
         killed = app.act(
             "kill",
@@ -49,18 +51,14 @@ def kill_ids(app: AppContext, ids: list[str], from_file: Path | None) -> Any:
             lambda target=target: client.kill_connection(target),  # type: ignore[misc]
             outcome=lambda ok: "done" if ok else "not_found",
         )
-        outcomes.append(
-            {"target": target, "action": "kill", "status": "done" if killed else "not_found"}
-        )
-    from ._jobs import report_dict
-
-    report = report_dict("kill", outcomes, started)
+        report.outcomes.append(Outcome(target, "kill", "done" if killed else "not_found"))
+    report.finished = datetime.now(timezone.utc)
     lines = [
-        f"killed {o['target']}" if o["status"] == "done" else f"not found {o['target']}"
-        for o in outcomes
+        f"killed {o.target}" if o.status == "done" else f"not found {o.target}"
+        for o in report.outcomes
     ]
-    missing = report["counts"]["not_found"]
-    result = Result(report, Lines(lines), exit_code=1 if missing else 0)
+    missing = len(report.not_found)
+    result = Result(report.to_dict(), Lines(lines), exit_code=1 if missing else 0)
     if missing:
         result.notes.append(
             f"{missing} id(s) not found: not connected, or already closed "
@@ -95,7 +93,7 @@ def _kill_many(app: AppContext, targets: list[str]) -> Any:
     client = app.client()
     client.get_clients_count()  # unreachable server: exit 3 now, not N failed targets
 
-    def run(progress: Any, journal: Path | None, resume: Path | None) -> Any:
+    def run(progress: Any, journal: Path | None, resume: Path | None, on_outcome: Any) -> Any:
         return bulk.kill_connections(
             client,
             targets,
@@ -103,6 +101,7 @@ def _kill_many(app: AppContext, targets: list[str]) -> Any:
             progress=progress,
             journal=journal,
             resume=resume,
+            on_outcome=on_outcome,
         )
 
     return BulkJob(None, run, confirm=False, strict=True)

@@ -15,10 +15,10 @@ Scenarios are split in two: ``plan_...(client, ...)`` reads the server and retur
 it. A plan is plain data: a dry run is a plan that is printed and not run, and
 ``plan.to_dict()`` / ``Plan.from_dict()`` store it to run later.
 
-Importing this package loads only the data types (reports and plans); the engine
-(asyncio, the aiohttp lane) is imported the first time one of the functions is used, so
-a program that only builds or reads a :class:`BulkReport` or a :class:`Plan` stays quick
-to start.
+Importing this package loads only the report types; everything else is imported the
+first time it is used, so a program that only builds or reads a :class:`BulkReport`
+(such as the CLI's quick ``kill`` of a few ids) stays quick to start, and one that only
+reads a stored :class:`Plan` does not load the engine (asyncio, the aiohttp lane).
 """
 
 from __future__ import annotations
@@ -26,17 +26,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._plans import (
-    CleanupInactive,
-    DisconnectMatching,
-    DisconnectRoute,
-    DisconnectUser,
-    EnforceConnectionLimit,
-    Maintenance,
-    Plan,
-    PlanItem,
-    Scenario,
-)
 from ._report import BulkReport, Outcome
 
 if TYPE_CHECKING:
@@ -48,6 +37,17 @@ if TYPE_CHECKING:
         plan_disconnect_user,
         plan_enforce_connection_limit,
         plan_maintenance,
+    )
+    from ._plans import (
+        CleanupInactive,
+        DisconnectMatching,
+        DisconnectRoute,
+        DisconnectUser,
+        EnforceConnectionLimit,
+        Maintenance,
+        Plan,
+        PlanItem,
+        Scenario,
     )
     from ._scenarios import run
 
@@ -74,8 +74,17 @@ __all__ = [
     "send_messages",
 ]
 
-# Where each name that needs the engine lives; loaded on first use (see the docstring).
+# Where each name other than the report types lives; loaded on first use (see the docstring).
 _LAZY = {
+    "CleanupInactive": "._plans",
+    "DisconnectMatching": "._plans",
+    "DisconnectRoute": "._plans",
+    "DisconnectUser": "._plans",
+    "EnforceConnectionLimit": "._plans",
+    "Maintenance": "._plans",
+    "Plan": "._plans",
+    "PlanItem": "._plans",
+    "Scenario": "._plans",
     "kill_connections": "._engine",
     "send_messages": "._engine",
     "plan_cleanup_inactive": "._planners",
@@ -88,27 +97,14 @@ _LAZY = {
 }
 
 
-def _claim(obj: Any) -> Any:
-    # Reprs, tracebacks and docs show frankenws.bulk.Plan, not a private module.
-    if isinstance(obj, type):
-        obj.__module__ = __name__
-    return obj
-
-
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = _claim(getattr(importlib.import_module(module, __name__), name))
+    value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-for _name in __all__:
-    if _name not in _LAZY:
-        _claim(globals()[_name])
-del _name

@@ -291,3 +291,11 @@ def _items(value: Any, what: str) -> tuple[PlanItem, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise InvalidArgument(f"a plan's {what} must be a list of items")
     return tuple(PlanItem.from_dict(item) for item in value)
+
+
+# Reprs, tracebacks and docs show frankenws.bulk.X, the public path, not this module.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = "frankenws.bulk"
+del _name, _obj

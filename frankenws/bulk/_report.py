@@ -132,3 +132,11 @@ def _line(counts: dict[str, int]) -> str:
     parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("done", "not_found", "failed")]
     parts += [f"{counts[k]} {k}" for k in ("skipped", "uncertain") if counts[k]]
     return ", ".join(parts)
+
+
+# Reprs, tracebacks and docs show frankenws.bulk.X, the public path, not this module.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = "frankenws.bulk"
+del _name, _obj

@@ -65,7 +65,9 @@ def _job(app: AppContext, plan: Plan, resume: Path | None, journal: Path | None)
     if resume is not None and not resume.exists():
         raise UsageProblem(f"journal {resume} does not exist; nothing to resume")
 
-    def run(progress: Any, journal_path: Path | None, resume_path: Path | None) -> Any:
+    def run(
+        progress: Any, journal_path: Path | None, resume_path: Path | None, on_outcome: Any
+    ) -> Any:
         return bulk.run(
             app.client(),
             plan,
@@ -73,6 +75,7 @@ def _job(app: AppContext, plan: Plan, resume: Path | None, journal: Path | None)
             progress=progress,
             journal=journal_path,
             resume=resume_path,
+            on_outcome=on_outcome,
             wait_closed=True,
             timeout=WAIT_CLOSED_SECONDS,
         )
