@@ -33,7 +33,6 @@ from frankenws._exceptions import InvalidArgument
 __all__ = ["Journal", "JournalState", "load_journal"]
 
 MAGIC = "frankenws-bulk"
-FINAL = frozenset({"done", "not_found", "failed", "skipped", "uncertain"})
 HANDLED = frozenset({"done", "not_found"})
 
 
