@@ -42,21 +42,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._argv import BY_ATTRIBUTE, GLOBAL_OPTIONS
 from ._errors import UsageProblem
 
 __all__ = ["PROFILE_KEYS", "Settings", "Source", "config_path", "resolve_settings"]
 
-PROFILE_KEYS = ("url", "host_header", "cert", "key", "ca", "timeout")
+PROFILE_KEYS = tuple(o.attribute for o in GLOBAL_OPTIONS if o.setting)
 DEFAULT_URL = "http://localhost:2019"
 DEFAULT_TIMEOUT = 10.0
 
-_ENV = {
-    "host_header": "FRANKENWS_HOST_HEADER",
-    "cert": "FRANKENWS_CERT",
-    "key": "FRANKENWS_KEY",
-    "ca": "FRANKENWS_CA",
-    "timeout": "FRANKENWS_TIMEOUT",
-}
+_TIMEOUT_ENV = BY_ATTRIBUTE["timeout"].env[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +151,7 @@ def _profile(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _env_timeout(env: Mapping[str, str]) -> float | None:
-    raw = env.get(_ENV["timeout"], "").strip()
+    raw = env.get(_TIMEOUT_ENV, "").strip()
     if not raw:
         return None
     try:
@@ -164,7 +159,7 @@ def _env_timeout(env: Mapping[str, str]) -> float | None:
     except ValueError:
         value = -1.0
     if value <= 0:
-        raise UsageProblem(f"{_ENV['timeout']}={raw!r} is not a positive number of seconds")
+        raise UsageProblem(f"{_TIMEOUT_ENV}={raw!r} is not a positive number of seconds")
     return value
 
 
@@ -207,13 +202,13 @@ def resolve_settings(
             values = _profile(path, data, chosen)
     label = f"profile {chosen!r}"
 
-    def pick(key: str, env_names: tuple[str, ...]) -> Source:
+    def pick(key: str) -> Source:
         given = options.get(key)
         if given is not None:
             return Source(given, "--" + key.replace("_", "-"))
         if profile_explicit and key in values:
             return Source(values[key], label)
-        for name in env_names:
+        for name in BY_ATTRIBUTE[key].env:
             raw = env.get(name, "").strip()
             if raw:
                 return Source(_env_timeout(env) if key == "timeout" else raw, name)
@@ -226,12 +221,12 @@ def resolve_settings(
         return Source(None, "not set")
 
     return Settings(
-        url=pick("url", ("FRANKENWS_ADMIN_URL", "CADDY_ADMIN")),
-        host_header=pick("host_header", (_ENV["host_header"],)),
-        cert=pick("cert", (_ENV["cert"],)),
-        key=pick("key", (_ENV["key"],)),
-        ca=pick("ca", (_ENV["ca"],)),
-        timeout=pick("timeout", (_ENV["timeout"],)),
+        url=pick("url"),
+        host_header=pick("host_header"),
+        cert=pick("cert"),
+        key=pick("key"),
+        ca=pick("ca"),
+        timeout=pick("timeout"),
         profile=chosen,
         config_file=file_used,
     )
