@@ -13,7 +13,7 @@ from frankenws import __version__
 
 from ._argv import BY_ATTRIBUTE, hoist_global_options
 from ._context import DEFAULT_CONCURRENCY, AppContext, configure
-from ._dispatch import fail, finish, interrupted
+from ._present import fail, finish, interrupted
 from .commands import (
     bulk,
     connection,
@@ -44,7 +44,7 @@ _CLICK_SIGNALS: tuple[type[BaseException], ...] = (
 class FrankenwsGroup(TyperGroup):
     """The root group: hoists global options, then shows results and maps errors.
 
-    Showing and mapping are ``_dispatch.finish``/``fail`` (shared with the fast path of
+    Showing and mapping are ``_present.finish``/``fail`` (shared with the fast path of
     ``kill``); calling them inside click's ``invoke`` means ``CliRunner`` sees the same
     exit codes as a shell.
     """

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import httpx
     import typer
 
-__all__ = ["DEFAULT_CONCURRENCY", "AppContext", "configure", "state"]
+__all__ = ["DEFAULT_CONCURRENCY", "AppContext", "configure", "context_of"]
 
 DEFAULT_CONCURRENCY: int = BY_ATTRIBUTE["concurrency"].default
 
@@ -227,7 +227,7 @@ def configure(obj: AppContext, **given: Any) -> AppContext:
     return obj
 
 
-def state(ctx: typer.Context) -> AppContext:
+def context_of(ctx: typer.Context) -> AppContext:
     """The :class:`AppContext` of the running command."""
     obj = ctx.find_root().obj
     if not isinstance(obj, AppContext):  # pragma: no cover - the root callback sets it

@@ -20,8 +20,8 @@ from typing import Any
 
 from ._argv import BY_FLAG, file_path, hoist_global_options
 from ._context import AppContext, configure
-from ._dispatch import fail, finish, interrupted
 from ._kill import kill_ids
+from ._present import fail, finish, interrupted
 
 __all__ = ["parse_kill", "run_fast"]
 

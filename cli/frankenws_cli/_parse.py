@@ -1,4 +1,7 @@
-"""Parsing of command-line values that typer cannot type for us. Strictly private."""
+"""Parsing and checking of command-line values that typer cannot type for us.
+
+Strictly private.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import frankenws
+
 from ._errors import UsageProblem
 
-__all__ = ["duration", "read_ids", "read_payload"]
+__all__ = ["duration", "non_empty", "read_ids", "read_payload"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -26,6 +31,13 @@ def duration(text: str, option: str, *, allow_zero: bool = False) -> float:
     if seconds <= 0 and not allow_zero:
         raise UsageProblem(f"{option} must be longer than zero, got {text!r}")
     return seconds
+
+
+def non_empty(**values: str) -> None:
+    """Refuse empty ids, keys, tags before any request (the SDK would, but later)."""
+    for what, value in values.items():
+        if not value:
+            raise frankenws.InvalidArgument(f"{what.replace('_', ' ')} must not be empty")
 
 
 def _lines(source: Iterable[str]) -> list[str]:

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import frankenws
 from frankenws_cli._output import Lines, Result
 
-__all__ = ["dry_run", "ms", "non_empty"]
-
-
-def non_empty(**values: str) -> None:
-    """Refuse empty ids, keys, tags before any request (the SDK would, but later)."""
-    for what, value in values.items():
-        if not value:
-            raise frankenws.InvalidArgument(f"{what.replace('_', ' ')} must not be empty")
+__all__ = ["dry_run", "ms"]
 
 
 def dry_run(action: str, target: str, description: str, **detail: Any) -> Result:
