@@ -38,7 +38,7 @@ pip install 'frankenws[cli]'
 frankenws demo                                   # a guided tour on the embedded fake server
 frankenws --url http://localhost:2019 clients     # your server
 frankenws kill 9f2c1e0d4b6a48e1a3c5d7e9f1b3a5c7
-frankenws clients --where username eq alice --json | jq -r '.[]' | frankenws kill -
+frankenws clients --where username eq alice | frankenws kill -
 frankenws sweep violationCount gte 3 --notify-tag admin --dry-run
 ```
 
@@ -47,6 +47,12 @@ frankenws sweep violationCount gte 3 --notify-tag admin --dry-run
 - Data goes to **stdout**, messages (notes, warnings, errors, prompts, progress) to **stderr**.
 - Human output is plain lines or tables, always sorted. Values that come from WebSocket
   clients are shown with control characters escaped.
+- When stdout is not a terminal (a pipe or a file), tables become plain records, as in gh:
+  one line per row, the id first, fields separated by tabs, no header, no colour. So
+  `frankenws clients --tag spam | frankenws kill -` works, and so does `cut -f2`.
+- `-o/--output` chooses the shape everywhere: `table` (also into a pipe), `json` (the same
+  as `--json`), `ids` (the ids alone, one per line) or `wide` (more columns, rows never
+  folded; `clients -o wide` adds the tags).
 - `--json` prints **one JSON document** (one line) per command: lists are `[]`, never `null`;
   keys are stable and snake_case; each command's section below gives its shape. `watch --json`
   is the one exception: one document per line, per refresh.

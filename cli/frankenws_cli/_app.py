@@ -11,7 +11,7 @@ from typer.core import TyperGroup
 
 from frankenws import __version__
 
-from ._argv import BY_ATTRIBUTE, hoist_global_options
+from ._argv import BY_ATTRIBUTE, OutputFormat, hoist_global_options
 from ._context import DEFAULT_CONCURRENCY, AppContext, configure
 from ._present import fail, finish, interrupted
 from .commands import (
@@ -124,6 +124,7 @@ def main(
     key: Annotated[str | None, _option("key")] = None,
     ca: Annotated[str | None, _option("ca")] = None,
     timeout: Annotated[float | None, _option("timeout")] = None,
+    output: Annotated[OutputFormat | None, _option("output")] = None,
     json: Annotated[bool, _option("json")] = False,
     yes: Annotated[bool, _option("yes")] = False,
     dry_run: Annotated[bool, _option("dry_run")] = False,

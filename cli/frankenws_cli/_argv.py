@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 __all__ = [
     "BY_ATTRIBUTE",
@@ -24,6 +24,7 @@ __all__ = [
     "ROOT_VALUED",
     "VALUED_ANYWHERE",
     "GlobalOption",
+    "OutputFormat",
     "file_path",
     "hoist_global_options",
 ]
@@ -32,6 +33,7 @@ CONNECTION_PANEL = "Connection (also from env vars and profiles)"
 BEHAVIOUR_PANEL = "Behaviour"
 
 Kind = Literal["flag", "str", "float", "int", "file", "choice"]
+OutputFormat = Literal["table", "json", "ids", "wide"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,16 @@ GLOBAL_OPTIONS: tuple[GlobalOption, ...] = (
         minimum=0.001,
         setting=True,
     ),
-    GlobalOption("json", ("--json",), "flag", "Print one JSON document.", _B),
+    GlobalOption(
+        "output",
+        ("--output", "-o"),
+        "choice",
+        "table (on a terminal), json, ids (one per line) or wide. Piped or redirected, "
+        "tables become plain records: one line per row, ids first, tab-separated.",
+        _B,
+        choices=get_args(OutputFormat),
+    ),
+    GlobalOption("json", ("--json",), "flag", "Print one JSON document (-o json).", _B),
     GlobalOption("yes", ("--yes", "-y"), "flag", "Do not ask for confirmation.", _B),
     GlobalOption("dry_run", ("--dry-run",), "flag", "Show what would change; change nothing.", _B),
     GlobalOption(

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import frankenws
 
-from ._argv import BY_ATTRIBUTE, GLOBAL_OPTIONS
+from ._argv import BY_ATTRIBUTE, GLOBAL_OPTIONS, OutputFormat
 from ._audit import AuditLog, default_actor, default_audit_path
 from ._errors import NotDone, UsageProblem
+from ._output import Mode
 from ._settings import Settings, resolve_settings
 
 if TYPE_CHECKING:
@@ -41,7 +42,9 @@ class AppContext:
         transport: An httpx transport for every client (the fake's ``transport()``).
         url, profile, host_header, cert, key, ca, timeout: Connection settings as
             given on the command line (``None``: look further, see ``_settings``).
-        json: Print one JSON document instead of tables.
+        output: ``-o``: ``table``, ``json``, ``ids`` or ``wide`` (``None``: tables on a
+            terminal, plain records in a pipe).
+        json: Print one JSON document instead of tables (``-o json``).
         yes: Do not ask for confirmation.
         dry_run: Show what would change and change nothing.
         concurrency: Requests in flight for bulk jobs.
@@ -60,6 +63,7 @@ class AppContext:
     key: str | None = None
     ca: str | None = None
     timeout: float | None = None
+    output: OutputFormat | None = None
     json: bool = False
     yes: bool = False
     dry_run: bool = False
@@ -79,6 +83,13 @@ class AppContext:
     _client: frankenws.Client | None = field(default=None, repr=False)
     _audit: AuditLog | None = field(default=None, repr=False)
     _registered: set[str] | None = field(default=None, repr=False)
+
+    @property
+    def mode(self) -> Mode:
+        """How results are printed (``--json`` is ``-o json``)."""
+        if self.json:
+            return "json"
+        return self.output or "auto"
 
     # --- settings and client ---------------------------------------------------------
 
@@ -224,6 +235,9 @@ def configure(obj: AppContext, **given: Any) -> AppContext:
             env = next((os.environ[e] for e in spec.env if os.environ.get(e)), None)
             if env is not None:
                 setattr(obj, name, Path(env) if spec.kind == "file" else env)
+    if obj.json and obj.output not in (None, "json"):
+        raise UsageProblem(f"--json and --output {obj.output} disagree; give one of them")
+    obj.json = obj.json or obj.output == "json"
     return obj
 
 

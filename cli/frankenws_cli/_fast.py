@@ -84,14 +84,15 @@ def run_fast(argv: Sequence[str], obj: AppContext | None = None) -> int | None:
     if parsed is None:
         return None
     options, ids, from_file = parsed
-    app = configure(obj if obj is not None else AppContext(), **options)
-    app.command = "kill"
+    obj = obj if obj is not None else AppContext()
+    obj.command = "kill"
     try:
         try:
-            return finish(app, kill_ids(app, ids, from_file))
+            configure(obj, **options)
+            return finish(obj, kill_ids(obj, ids, from_file))
         except KeyboardInterrupt:
             return interrupted()
         except Exception as exc:
-            return fail(app, exc)
+            return fail(obj, exc)
     finally:
-        app.close()
+        obj.close()

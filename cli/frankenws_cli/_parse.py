@@ -41,15 +41,18 @@ def non_empty(**values: str) -> None:
 
 
 def _lines(source: Iterable[str]) -> list[str]:
-    return [line.strip() for line in source if line.strip()]
+    # The first field of each record: list commands print "ID<tab>more" into pipes.
+    firsts = (line.partition("\t")[0].strip() for line in source)
+    return [first for first in firsts if first]
 
 
 def read_ids(given: list[str], from_file: Path | None) -> list[str]:
     """Ids from the arguments, ``-`` (stdin, one per line) and ``--from FILE``.
 
-    Blank lines are skipped and surrounding whitespace removed, so the output of
-    ``jq -r '.[]'`` can be piped in as is. An empty argument stays empty: the SDK
-    refuses it with a clear message.
+    Each line's first tab-separated field is the id, so the records that
+    ``frankenws clients`` prints into a pipe can be piped in as they are; blank lines
+    are skipped and surrounding whitespace removed, so ``jq -r '.[]'`` output works
+    too. An empty argument stays empty: the SDK refuses it with a clear message.
     """
     ids: list[str] = []
     for value in given:

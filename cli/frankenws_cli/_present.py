@@ -20,15 +20,15 @@ def finish(obj: Any, value: Any) -> int:
     """Show a command's return value; returns the exit code it asks for."""
     from ._jobs import BulkJob, execute
 
-    as_json = isinstance(obj, AppContext) and obj.json
+    mode: _output.Mode = obj.mode if isinstance(obj, AppContext) else "auto"
     if isinstance(value, BulkJob):
         assert isinstance(obj, AppContext)
         value = execute(obj, value)
     if isinstance(value, _output.Result):
-        _output.emit(value, as_json=as_json)
+        _output.emit(value, mode=mode)
         return value.exit_code
     if isinstance(value, _output.Stream):
-        return _output.emit_stream(value, as_json=as_json)
+        return _output.emit_stream(value, mode=mode)
     return 0
 
 

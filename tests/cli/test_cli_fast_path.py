@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, get_args, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import pytest
 import typer.main
@@ -164,7 +164,11 @@ def test_global_options_table_matches_the_typer_command():
         # The CLI reads env vars itself (a typed --profile beats them): click must not.
         assert param.envvar is None, spec.attribute
         hint = hints[spec.attribute]
-        assert _PYTHON_TYPE[spec.kind] in (hint, *get_args(hint)), spec.attribute
+        if spec.kind == "choice":
+            (literal,) = (a for a in get_args(hint) if get_origin(a) is Literal)
+            assert get_args(literal) == spec.choices, spec.attribute
+        else:
+            assert _PYTHON_TYPE[spec.kind] in (hint, *get_args(hint)), spec.attribute
 
 
 def test_option_sets_of_the_parsers_come_from_the_table():

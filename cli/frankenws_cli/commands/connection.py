@@ -49,7 +49,8 @@ def kill(
     ids: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Connection ids; '-' reads ids from stdin, one per line.",
+            help="Connection ids; '-' reads them from stdin, one per line (the first "
+            "tab-separated field, as list commands print into a pipe).",
             show_default=False,
             metavar="ID",
         ),
@@ -66,7 +67,7 @@ def kill(
 ) -> Any:
     """Close connections at once (the client sees its TCP connection drop).
 
-    frankenws clients --where username eq alice --json | jq -r '.[]' | frankenws kill -
+    frankenws clients --where username eq alice | frankenws kill -
 
     JSON: {"job": "kill", "ok", "counts": {"done", "not_found", "failed", "skipped",
     "uncertain"}, "started", "finished", "notes", "outcomes": [{"target", "action",

@@ -65,7 +65,9 @@ def clients(
 ) -> Result:
     """List connected ids (filters combine with AND).
 
-    JSON: a sorted list of ids, or {"count": N} with --count.
+    On a terminal: a table of ids and routes (-o wide adds the tags). Piped: one
+    "ID<tab>ROUTE" line per connection. JSON: a sorted list of ids, or {"count": N}
+    with --count.
     """
     obj = context_of(ctx)
     client = obj.client()
@@ -90,15 +92,16 @@ def clients(
     ordered = sorted(ids)
     if count:
         return Result({"count": len(ordered)}, Lines([str(len(ordered))]))
-    if obj.json:
-        return Result(ordered)
+    notes = [f"{len(ordered)} connection(s)" if ordered else "no matching connection"]
+    if obj.mode in ("json", "ids"):
+        # Neither shows routes: spare the requests that look them up.
+        return Result(ordered, Lines(ordered), notes=notes)
     where_route = dict.fromkeys(ordered, route) if route else _routes_of(client, ids)
     rows = sorted((where_route.get(i, "-"), i) for i in ordered)
-    return Result(
-        ordered,
-        Table(["ID", "ROUTE"], [(i, r) for r, i in rows]),
-        notes=[f"{len(ordered)} connection(s)" if ordered else "no matching connection"],
-    )
+    if obj.mode == "wide":
+        wide = [(i, r, sorted(client.get_client_tags(i))) for r, i in rows]
+        return Result(ordered, Table(["ID", "ROUTE", "TAGS"], wide), notes=notes)
+    return Result(ordered, Table(["ID", "ROUTE"], [(i, r) for r, i in rows]), notes=notes)
 
 
 def show(
@@ -193,8 +196,8 @@ def search(
     client = obj.client()
     found = client.search_stored_information(key, op, value, route)
     ids = sorted(set(found) & obj.registered())
-    if obj.json:
-        return Result(ids)
+    if obj.mode in ("json", "ids"):
+        return Result(ids, Lines(ids))
     rows = [(i, client.get_stored_information(i, key)) for i in ids]
     return Result(
         ids,
