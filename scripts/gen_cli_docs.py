@@ -53,6 +53,8 @@ frankenws sweep violationCount gte 3 --notify-tag admin --dry-run
 - `-o/--output` chooses the shape everywhere: `table` (also into a pipe), `json` (the same
   as `--json`), `ids` (the ids alone, one per line) or `wide` (more columns, rows never
   folded; `clients -o wide` adds the tags).
+- A document's `"ok"` (kill and bulk reports) always agrees with the exit code: `true`
+  exactly when the command exits 0.
 - `--json` prints **one JSON document** (one line) per command: lists are `[]`, never `null`;
   keys are stable and snake_case; each command's section below gives its shape. `watch --json`
   is the one exception: one document per line, per refresh.
@@ -79,6 +81,8 @@ frankenws sweep violationCount gte 3 --notify-tag admin --dry-run
   WebSocket extension, an answer that breaks the protocol.
 - **130**: what was done before Ctrl-C is in the audit log; bulk jobs say how to resume.
 
+Messages name the command line's options (`--timeout`, `--host-header`, `--expire`), quote
+ids, and negative numbers are values, not options: `frankenws search violationCount gte -1`.
 No expected error prints a traceback; `--debug` shows one for unexpected errors (never with
 local variables, which may hold secrets).
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from frankenws import __version__
 
@@ -27,6 +26,7 @@ from .commands import (
     queue,
     store,
 )
+from .commands._common import CommandGroup
 
 __all__ = ["app", "run"]
 
@@ -41,7 +41,7 @@ _CLICK_SIGNALS: tuple[type[BaseException], ...] = (
 )
 
 
-class FrankenwsGroup(TyperGroup):
+class FrankenwsGroup(CommandGroup):
     """The root group: hoists global options, then shows results and maps errors.
 
     Showing and mapping are ``_present.finish``/``fail`` (shared with the fast path of

@@ -35,7 +35,7 @@ def test_kill_many_json(cli, fake):
     assert result.exit_code == 1
     doc = json_out(result)
     assert doc["job"] == "kill"
-    assert doc["ok"] is True
+    assert doc["ok"] is False  # agrees with the exit code
     assert doc["counts"] == {
         "done": 2,
         "not_found": 1,

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import typer
+from typer.core import TyperGroup
 
 from frankenws_cli._output import Lines, Result
 
-__all__ = ["dry_run", "ms"]
+__all__ = ["CommandGroup", "dry_run", "ms"]
+
+_NEGATIVE_NUMBER = re.compile(r"^-([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+
+
+class CommandGroup(TyperGroup):
+    """A group whose commands accept negative numbers as operands (``gte -1``).
+
+    click reads ``-1`` as an unknown option. No option of ours is spelled with a
+    digit, so such a token can only be a value: when one is present, the command
+    takes unknown option-like tokens as arguments.
+    """
+
+    def resolve_command(  # type: ignore[override]
+        self, ctx: typer.Context, args: list[str]
+    ) -> tuple[str | None, Any, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            command.ignore_unknown_options = any(_NEGATIVE_NUMBER.match(a) for a in rest)
+        return name, command, rest
 
 
 def dry_run(action: str, target: str, description: str, **detail: Any) -> Result:

@@ -116,7 +116,7 @@ def doctor(ctx: typer.Context) -> Result:
             check(
                 name,
                 False,
-                exc.message,
+                failure.message,
                 "; ".join(failure.hints) or None,
                 failure.exit_code or REJECTED,
             )

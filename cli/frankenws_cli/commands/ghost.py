@@ -10,13 +10,14 @@ from frankenws_cli._context import context_of
 from frankenws_cli._output import Lines, Result
 from frankenws_cli._parse import non_empty
 
-from ._common import dry_run
+from ._common import CommandGroup, dry_run
 
 __all__ = ["register"]
 
 ghost_app = typer.Typer(
     help="Ghost connections: registered and kept with all their state after the socket closes.",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The connection id.", show_default=False)]

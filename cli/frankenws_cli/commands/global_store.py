@@ -10,12 +10,14 @@ from frankenws_cli._context import context_of
 from frankenws_cli._output import Lines, Raw, Result
 from frankenws_cli._parse import non_empty
 
-from ._common import dry_run
+from ._common import CommandGroup, dry_run
 
 __all__ = ["register"]
 
 global_app = typer.Typer(
-    help="The global key/value store shared by all connections.", no_args_is_help=True
+    help="The global key/value store shared by all connections.",
+    no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 KeyArg = Annotated[str, typer.Argument(metavar="KEY", help="The key.", show_default=False)]

@@ -241,7 +241,7 @@ def tags(
     if id is not None:
         obj.require_connected(id, doing="looked up")
         own = sorted(client.get_client_tags(id))
-        return Result(own, Lines(own), notes=[] if own else [f"{id} has no tags"])
+        return Result(own, Lines(own), notes=[] if own else [f"{id!r} has no tags"])
     rows = [{"tag": t, "count": client.get_tag_count(t)} for t in sorted(client.get_tags())]
     return Result(
         rows,

@@ -10,14 +10,16 @@ from frankenws_cli._context import context_of
 from frankenws_cli._output import Lines, Result
 from frankenws_cli._parse import non_empty
 
-from ._common import dry_run, ms
+from ._common import CommandGroup, dry_run, ms
 
 __all__ = ["register"]
 
 # What the server records for a pong that arrived without a pending ping.
 PLACEHOLDER_NS = 5_000_000
 
-ping_app = typer.Typer(help="Ping measurement of a connection.", no_args_is_help=True)
+ping_app = typer.Typer(
+    help="Ping measurement of a connection.", no_args_is_help=True, cls=CommandGroup
+)
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The connection id.", show_default=False)]
 

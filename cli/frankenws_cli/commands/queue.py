@@ -11,12 +11,14 @@ from frankenws_cli._context import context_of
 from frankenws_cli._output import Lines, Result, Stack, Table
 from frankenws_cli._parse import non_empty
 
-from ._common import dry_run
+from ._common import CommandGroup, dry_run
 
 __all__ = ["register"]
 
 queue_app = typer.Typer(
-    help="Message queue counter: record what is sent to a connection.", no_args_is_help=True
+    help="Message queue counter: record what is sent to a connection.",
+    no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The connection id.", show_default=False)]

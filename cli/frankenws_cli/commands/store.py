@@ -11,13 +11,14 @@ from frankenws_cli._errors import NotDone
 from frankenws_cli._output import Lines, Raw, Result, Table
 from frankenws_cli._parse import non_empty
 
-from ._common import dry_run
+from ._common import CommandGroup, dry_run
 
 __all__ = ["register"]
 
 store_app = typer.Typer(
     help="Per-connection stored information (what the PHP worker keeps on a connection).",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The connection id.", show_default=False)]
@@ -38,7 +39,7 @@ def get(ctx: typer.Context, id: IdArg, key: KeyArg) -> Result:
     value = client.get_stored_information(id, key)
     data = {"id": id, "key": key, "value": value}
     if value is None:
-        return Result(data, Lines([]), exit_code=1, notes=[f"{id} has no {key!r} stored"])
+        return Result(data, Lines([]), exit_code=1, notes=[f"{id!r} has no {key!r} stored"])
     return Result(data, Raw(_raw(value)))
 
 
@@ -76,7 +77,7 @@ def delete(ctx: typer.Context, id: IdArg, key: KeyArg) -> Result:
     obj = context_of(ctx)
     client = obj.client()
     if not client.has_stored_information(id, key):
-        raise NotDone(f"{id} has no {key!r} stored; nothing was deleted")
+        raise NotDone(f"{id!r} has no {key!r} stored; nothing was deleted")
     if obj.dry_run:
         return dry_run("store.delete", id, f"delete {key!r} from {id}", key=key)
     obj.act(
@@ -114,7 +115,7 @@ def list_(ctx: typer.Context, id: IdArg) -> Result:
     stored = dict(sorted(client.get_all_stored_information(id).items()))
     if not stored:
         obj.require_connected(id, doing="listed")
-        return Result(stored, Lines([]), notes=[f"nothing stored on {id}"])
+        return Result(stored, Lines([]), notes=[f"nothing stored on {id!r}"])
     return Result(stored, Table(["KEY", "VALUE"], list(stored.items())))
 
 
