@@ -132,6 +132,11 @@ journals), `NO_COLOR`, `COLUMNS`.
   the other commands.
 - Bulk jobs ask `Proceed? [y/N]` on stderr before acting, unless `--yes`. Anything but `y`/`yes`,
   or no input at all, cancels (exit 1, nothing changed). A plan with no target does not ask.
+- `broadcast` without `--route`, `--tag` or `--expr` reaches everyone, so it asks too:
+  `Send 5 byte(s) to all 1,695 connection(s) on 127.0.0.1:2019? [y/N]`. When the message
+  itself comes from stdin, it needs `--yes`. An empty message is refused, as by `send`.
+- A dry run refuses what the real run would refuse (an empty or over-16-MiB message, an
+  out-of-range `--expire`) with the same message and exit code 2.
 - Every state-changing action (kill, send, broadcast, tag/untag, store and global writes,
   rename, ghost, ping and queue changes, every target of a bulk job) is appended to
   `$XDG_STATE_HOME/frankenws/audit.jsonl` (or `--audit-log PATH`; `--no-audit` disables it)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 import typer
 from typer.core import TyperGroup
 
+import frankenws
 from frankenws_cli._output import Lines, Result
 
-__all__ = ["CommandGroup", "dry_run", "ms"]
+__all__ = ["CommandGroup", "check_offline", "dry_run", "ms", "server_name"]
 
 _NEGATIVE_NUMBER = re.compile(r"^-([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 
@@ -39,6 +43,32 @@ def dry_run(action: str, target: str, description: str, **detail: Any) -> Result
         Lines([f"would {description}"]),
         notes=["dry run: nothing was changed"],
     )
+
+
+class _NothingSent(Exception):
+    pass
+
+
+class _Offline(httpx.BaseTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise _NothingSent
+
+
+def check_offline(request: Callable[[frankenws.Client], object]) -> None:
+    """Apply the SDK's checks of a request without sending it (``--dry-run``).
+
+    The SDK validates arguments (payload size, expiry range...) before anything goes
+    out; running the real method against a transport that refuses to send gives a
+    dry run exactly the refusals of a real run.
+    """
+    offline = frankenws.Client("http://dry-run.invalid", transport=_Offline(), retries=0)
+    with offline, contextlib.suppress(_NothingSent):
+        request(offline)
+
+
+def server_name(url: str) -> str:
+    """``127.0.0.1:2019`` for ``http://127.0.0.1:2019``: how prompts name the server."""
+    return url.partition("://")[2] or url
 
 
 def ms(nanoseconds: int) -> float:

@@ -11,10 +11,10 @@ import frankenws
 from frankenws_cli._context import context_of
 from frankenws_cli._errors import NotDone, UsageProblem
 from frankenws_cli._kill import kill_ids
-from frankenws_cli._output import Lines, Result
+from frankenws_cli._output import Lines, Result, confirm
 from frankenws_cli._parse import non_empty, read_payload
 
-from ._common import dry_run
+from ._common import check_offline, dry_run, server_name
 
 __all__ = ["register"]
 
@@ -100,6 +100,7 @@ def send(
     if route is not None and id not in client.get_clients(route):
         raise NotDone(f"{id!r} is not on route {route!r}; nothing was sent")
     if obj.dry_run:
+        check_offline(lambda to: to.send(id, payload, route))
         return dry_run("send", id, f"send {len(payload)} byte(s) to {id}", bytes=len(payload))
     obj.act(
         "send",
@@ -130,6 +131,9 @@ def broadcast(
 ) -> Result:
     """Send one message to every connection, or those on --route, with --tag or --expr.
 
+    Without --route, --tag or --expr the message goes to everyone: like the bulk jobs,
+    it asks first (unless --yes). An empty message is refused, as by send; --dry-run
+    applies the same checks as a real run.
     JSON: {"sent", "scope": "all"|"tag"|"expression", "tag", "expression", "route",
     "bytes"}; "sent" is how many writes succeeded.
     """
@@ -137,6 +141,8 @@ def broadcast(
     if tag is not None and expr is not None:
         raise UsageProblem("give --tag or --expr, not both")
     payload = read_payload(message, file)
+    if not payload:
+        raise frankenws.InvalidArgument("the message is empty; nothing was sent")
     client = obj.client()
     scope = "tag" if tag is not None else "expression" if expr is not None else "all"
     target = tag if tag is not None else expr if expr is not None else "all"
@@ -148,6 +154,15 @@ def broadcast(
         "route": route,
         "bytes": len(payload),
     }
+
+    def send(to: frankenws.Client) -> int:
+        if tag is not None:
+            return to.send_to_tag(tag, payload, route)
+        if expr is not None:
+            return to.send_to_tag_expression(expr, payload, route)
+        return to.send_all(payload, route)
+
+    check_offline(send)
     if obj.dry_run:
         if tag is not None:
             reach = set(client.get_clients_by_tag(tag)) & set(client.get_clients(route))
@@ -162,25 +177,29 @@ def broadcast(
             recipients=len(reach),
             **{k: v for k, v in data.items() if k != "sent"},
         )
+    if scope == "all" and route is None and not obj.yes:
+        _confirm_broadcast(client, len(payload), reads_stdin=message == "-" or str(file) == "-")
     detail = {"scope": scope, "bytes": len(payload), **({"route": route} if route else {})}
-    if tag is not None:
-        sent = obj.act(
-            "broadcast", target, lambda: client.send_to_tag(tag, payload, route), detail=detail
-        )
-    elif expr is not None:
-        sent = obj.act(
-            "broadcast",
-            target,
-            lambda: client.send_to_tag_expression(expr, payload, route),
-            detail=detail,
-        )
-    else:
-        sent = obj.act("broadcast", target, lambda: client.send_all(payload, route), detail=detail)
+    sent = obj.act("broadcast", target, lambda: send(client), detail=detail)
     data["sent"] = sent
     result = Result(data, Lines([f"sent to {sent} connection(s)"]))
     if not sent:
         result.warnings.append("no connection matched; nobody received the message")
     return result
+
+
+def _confirm_broadcast(client: frankenws.Client, size: int, *, reads_stdin: bool) -> None:
+    """Everyone is about to receive a message: ask first, as the bulk jobs do."""
+    if reads_stdin:
+        raise UsageProblem(
+            "the message comes from stdin, so there is no way to confirm a broadcast to "
+            "every connection; nothing was sent",
+            "pass --yes to send it to everyone, or narrow it with --route, --tag or --expr",
+        )
+    count = client.get_clients_count()
+    question = f"Send {size:,} byte(s) to all {count:,} connection(s) on {server_name(client.url)}?"
+    if not confirm(question):
+        raise NotDone("cancelled; nothing was sent")
 
 
 def tag(

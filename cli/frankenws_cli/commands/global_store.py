@@ -10,7 +10,7 @@ from frankenws_cli._context import context_of
 from frankenws_cli._output import Lines, Raw, Result
 from frankenws_cli._parse import non_empty
 
-from ._common import CommandGroup, dry_run
+from ._common import CommandGroup, check_offline, dry_run
 
 __all__ = ["register"]
 
@@ -58,6 +58,7 @@ def set_(
     client = obj.client()
     non_empty(key=key)
     if obj.dry_run:
+        check_offline(lambda to: to.global_set(key, value, expire))
         return dry_run("global.set", key, f"set global {key!r}", expire_seconds=expire)
     obj.begin_changes()
     obj.act(
