@@ -18,6 +18,7 @@ import typer
 import typer.main
 
 from frankenws_cli._app import app
+from frankenws_cli.commands._help import EXAMPLES
 
 __all__ = ["render", "walk"]
 
@@ -91,6 +92,15 @@ local variables, which may hold secrets).
 Global options may be written before or after the command (`frankenws --json clients` and
 `frankenws clients --json` are the same), except `--cert`, `--key` and `--ca`, which go before
 it. After `--`, nothing is treated as an option (`frankenws send ID -- --json` sends `--json`).
+Every command's `--help` ends with examples and the list of global options.
+
+Shell completion (`frankenws --install-completion`) completes commands and options, and asks
+for values where it can: `--profile` from the config file, search operators, and `--route`,
+`--tag` and `--notify-tag` from the server the command line points at (an unreachable server
+completes nothing).
+
+A mistyped profile or profile key gets a hint: `did you mean 'production' instead of
+'prodution'?`.
 
 Each connection setting is taken from the first of:
 
@@ -202,6 +212,9 @@ def _section(level: int, path: str, command: Any, ctx: Any) -> str:
     lines += [(command.help or "").strip(), ""]
     usage = " ".join(command.collect_usage_pieces(ctx))
     lines += ["```console", f"$ frankenws {path} {usage}".rstrip(), "```", ""]
+    examples = EXAMPLES.get(path, ())
+    if examples:
+        lines += ["**Examples**:", "", "```sh", *examples, "```", ""]
     arguments, options = _params(command, ctx)
     for title, records in (("Arguments", arguments), ("Options", options)):
         if records:

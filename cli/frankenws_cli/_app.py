@@ -27,6 +27,7 @@ from .commands import (
     store,
 )
 from .commands._common import CommandGroup
+from .commands._complete import COMPLETERS
 
 __all__ = ["app", "run"]
 
@@ -103,6 +104,8 @@ def _option(attribute: str) -> Any:
         extra["min"] = spec.minimum
     if spec.kind == "file":
         extra["dir_okay"] = False
+    if attribute in COMPLETERS:
+        extra["autocompletion"] = COMPLETERS[attribute]
     return typer.Option(
         *spec.flags,
         help=spec.help_text,

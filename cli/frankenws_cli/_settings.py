@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,14 @@ from typing import Any
 from ._argv import BY_ATTRIBUTE, GLOBAL_OPTIONS
 from ._errors import UsageProblem
 
-__all__ = ["PROFILE_KEYS", "Settings", "Source", "config_path", "resolve_settings"]
+__all__ = [
+    "PROFILE_KEYS",
+    "Settings",
+    "Source",
+    "config_path",
+    "profile_names",
+    "resolve_settings",
+]
 
 PROFILE_KEYS = tuple(o.attribute for o in GLOBAL_OPTIONS if o.setting)
 DEFAULT_URL = "http://localhost:2019"
@@ -110,6 +117,15 @@ def _load_toml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _did_you_mean(given: str, known: Iterable[str]) -> list[str]:
+    """A hint naming the closest known name, if one is close (``host-header``)."""
+    import difflib
+
+    candidates = {k.replace("_", "-").lower(): k for k in known}
+    close = difflib.get_close_matches(given.replace("_", "-").lower(), candidates, n=1)
+    return [f"did you mean {candidates[close[0]]!r} instead of {given!r}?"] if close else []
+
+
 def _profile(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
@@ -118,6 +134,7 @@ def _profile(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
         known = ", ".join(sorted(profiles)) or "none"
         raise UsageProblem(
             f"unknown profile {name!r} in {path} (known profiles: {known})",
+            *_did_you_mean(name, profiles),
             f"add a [profiles.{name}] table to that file",
         )
     profile = profiles[name]
@@ -127,7 +144,8 @@ def _profile(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
     if unknown:
         raise UsageProblem(
             f"in {path}, profile {name!r} has unknown key(s) {', '.join(unknown)}; "
-            f"allowed: {', '.join(PROFILE_KEYS)}"
+            f"allowed: {', '.join(PROFILE_KEYS)}",
+            *(hint for key in unknown for hint in _did_you_mean(key, PROFILE_KEYS)),
         )
     result: dict[str, Any] = {}
     for key, value in profile.items():
@@ -148,6 +166,15 @@ def _profile(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
         else:
             result[key] = value
     return result
+
+
+def profile_names(env: Mapping[str, str] | None = None) -> list[str]:
+    """The profiles of the config file (none when there is no file)."""
+    path = config_path(env)
+    if not path.exists():
+        return []
+    profiles = _load_toml(path).get("profiles", {})
+    return sorted(profiles) if isinstance(profiles, dict) else []
 
 
 def _env_timeout(env: Mapping[str, str]) -> float | None:

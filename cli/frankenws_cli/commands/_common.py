@@ -14,18 +14,28 @@ from typer.core import TyperGroup
 import frankenws
 from frankenws_cli._output import Lines, Result
 
+from ._help import decorate
+
 __all__ = ["CommandGroup", "check_offline", "dry_run", "ms", "server_name"]
 
 _NEGATIVE_NUMBER = re.compile(r"^-([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 
 
 class CommandGroup(TyperGroup):
-    """A group whose commands accept negative numbers as operands (``gte -1``).
+    """The groups of the app: help with examples, negative numbers as operands.
 
+    Each command's help ends with its examples and the global options (``_help``).
     click reads ``-1`` as an unknown option. No option of ours is spelled with a
     digit, so such a token can only be a value: when one is present, the command
-    takes unknown option-like tokens as arguments.
+    takes unknown option-like tokens as arguments (``search count gte -1``).
     """
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:  # type: ignore[override]
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            parent = ctx.command_path.partition(" ")[2]
+            decorate(command, f"{parent} {cmd_name}".strip())
+        return command
 
     def resolve_command(  # type: ignore[override]
         self, ctx: typer.Context, args: list[str]
