@@ -77,6 +77,9 @@ CASES = [
     (["kill", "c-bob", "--actor", "ops", "-y"], None),
     (["--host-header", "evil.example", "kill", "c-bob"], None),
     (["--url", "ftp://nowhere", "kill", "c-bob"], None),
+    (["kill", "c-bob", "-o", "json"], None),
+    (["--output=ids", "kill", "c-bob", "nobody"], None),
+    (["kill", "c-bob", "--json", "-o", "table"], None),
 ]
 
 
@@ -123,6 +126,7 @@ def test_fast_path_reads_from_file(dirs, tmp_path):
         ["kill", "--from"],
         ["--url"],
         ["--json=1", "kill", "a"],
+        ["-o", "yaml", "kill", "a"],
         [],
     ],
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,13 @@ def test_cli_and_sdk_default_urls_agree(monkeypatch):
         {}, profile=None, profile_explicit=False, env=dict(os.environ), read_config=False
     )
     assert settings.url.value == _settings.DEFAULT_URL
+
+
+def test_fast_kill_path_imports_neither_typer_nor_rich():
+    """The fast path exists to skip typer and rich: importing it must not load them."""
+    code = (
+        "import sys; from frankenws_cli import _fast; "
+        "print(sorted(m for m in ('typer', 'rich', 'frankenws.bulk') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
