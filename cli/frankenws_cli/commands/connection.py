@@ -67,8 +67,6 @@ def kill(
 ) -> Any:
     """Close connections at once (the client sees its TCP connection drop).
 
-    frankenws clients --where username eq alice | frankenws kill -
-
     JSON: {"job": "kill", "ok", "counts": {"done", "not_found", "failed", "skipped",
     "uncertain"}, "started", "finished", "notes", "outcomes": [{"target", "action",
     "status", "error"?}]}. Exit 1 when any id was not found or failed.
