@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from frankenws import __version__
 
-from ._argv import hoist_global_options
-from ._context import AppContext, configure
-from ._dispatch import fail, finish, interrupted
+from ._argv import BY_ATTRIBUTE, OutputFormat, hoist_global_options
+from ._context import DEFAULT_CONCURRENCY, AppContext, configure
+from ._present import fail, finish, interrupted
 from .commands import (
     bulk,
     connection,
@@ -27,6 +26,8 @@ from .commands import (
     queue,
     store,
 )
+from .commands._common import CommandGroup
+from .commands._complete import COMPLETERS
 
 __all__ = ["app", "run"]
 
@@ -41,10 +42,10 @@ _CLICK_SIGNALS: tuple[type[BaseException], ...] = (
 )
 
 
-class FrankenwsGroup(TyperGroup):
+class FrankenwsGroup(CommandGroup):
     """The root group: hoists global options, then shows results and maps errors.
 
-    Showing and mapping are ``_dispatch.finish``/``fail`` (shared with the fast path of
+    Showing and mapping are ``_present.finish``/``fail`` (shared with the fast path of
     ``kill``); calling them inside click's ``invoke`` means ``CliRunner`` sees the same
     exit codes as a shell.
     """
@@ -94,127 +95,47 @@ app = typer.Typer(
     pretty_exceptions_short=True,
 )
 
-_CONNECTION = "Connection (also from env vars and profiles)"
-_BEHAVIOUR = "Behaviour"
+
+def _option(attribute: str) -> Any:
+    """The typer option of a global option, built from its ``GLOBAL_OPTIONS`` entry."""
+    spec = BY_ATTRIBUTE[attribute]
+    extra: dict[str, Any] = {}
+    if spec.minimum is not None:
+        extra["min"] = spec.minimum
+    if spec.kind == "file":
+        extra["dir_okay"] = False
+    if attribute in COMPLETERS:
+        extra["autocompletion"] = COMPLETERS[attribute]
+    return typer.Option(
+        *spec.flags,
+        help=spec.help_text,
+        rich_help_panel=spec.panel,
+        show_default=spec.default is not None,
+        **extra,
+    )
 
 
+# typer needs a real signature; each option's spelling, help, checks and panel come
+# from GLOBAL_OPTIONS, and a test checks that the two agree.
 @app.callback()
 def main(
     ctx: typer.Context,
-    url: Annotated[
-        str | None,
-        typer.Option(
-            "--url",
-            "-u",
-            help="Admin endpoint: http(s)://host:port, host:port, unix//path.sock. "
-            "Env: FRANKENWS_ADMIN_URL, then CADDY_ADMIN. Default http://localhost:2019.",
-            rich_help_panel=_CONNECTION,
-            show_default=False,
-        ),
-    ] = None,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            help="Named profile from $XDG_CONFIG_HOME/frankenws/config.toml. "
-            "Env: FRANKENWS_PROFILE.",
-            rich_help_panel=_CONNECTION,
-            show_default=False,
-        ),
-    ] = None,
-    host_header: Annotated[
-        str | None,
-        typer.Option(
-            help="Host header to send (Caddy only accepts its own listen address). "
-            "Env: FRANKENWS_HOST_HEADER.",
-            rich_help_panel=_CONNECTION,
-            show_default=False,
-        ),
-    ] = None,
-    cert: Annotated[
-        str | None,
-        typer.Option(
-            help="Client certificate (PEM) for mTLS. Env: FRANKENWS_CERT.",
-            rich_help_panel=_CONNECTION,
-            show_default=False,
-        ),
-    ] = None,
-    key: Annotated[
-        str | None,
-        typer.Option(
-            help="Private key of --cert. Env: FRANKENWS_KEY.",
-            rich_help_panel=_CONNECTION,
-            show_default=False,
-        ),
-    ] = None,
-    ca: Annotated[
-        str | None,
-        typer.Option(
-            help="CA bundle (PEM) to verify the server. Env: FRANKENWS_CA.",
-            rich_help_panel=_CONNECTION,
-            show_default=False,
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            help="Seconds per request. Env: FRANKENWS_TIMEOUT. Default 10.",
-            rich_help_panel=_CONNECTION,
-            show_default=False,
-            min=0.001,
-        ),
-    ] = None,
-    json: Annotated[
-        bool,
-        typer.Option("--json", help="Print one JSON document.", rich_help_panel=_BEHAVIOUR),
-    ] = False,
-    yes: Annotated[
-        bool,
-        typer.Option(
-            "--yes", "-y", help="Do not ask for confirmation.", rich_help_panel=_BEHAVIOUR
-        ),
-    ] = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run",
-            help="Show what would change; change nothing.",
-            rich_help_panel=_BEHAVIOUR,
-        ),
-    ] = False,
-    concurrency: Annotated[
-        int,
-        typer.Option(help="Requests in flight in bulk jobs.", min=1, rich_help_panel=_BEHAVIOUR),
-    ] = 32,
-    audit_log: Annotated[
-        Path | None,
-        typer.Option(
-            help="Audit file. Default $XDG_STATE_HOME/frankenws/audit.jsonl. "
-            "Env: FRANKENWS_AUDIT_LOG.",
-            rich_help_panel=_BEHAVIOUR,
-            show_default=False,
-            dir_okay=False,
-        ),
-    ] = None,
-    no_audit: Annotated[
-        bool,
-        typer.Option("--no-audit", help="Do not write the audit log.", rich_help_panel=_BEHAVIOUR),
-    ] = False,
-    actor: Annotated[
-        str | None,
-        typer.Option(
-            help="Who is acting, for the audit log. Default: the OS user.",
-            rich_help_panel=_BEHAVIOUR,
-            show_default=False,
-        ),
-    ] = None,
-    debug: Annotated[
-        bool,
-        typer.Option(
-            "--debug",
-            help="Show the traceback of unexpected errors.",
-            rich_help_panel=_BEHAVIOUR,
-        ),
-    ] = False,
+    url: Annotated[str | None, _option("url")] = None,
+    profile: Annotated[str | None, _option("profile")] = None,
+    host_header: Annotated[str | None, _option("host_header")] = None,
+    cert: Annotated[str | None, _option("cert")] = None,
+    key: Annotated[str | None, _option("key")] = None,
+    ca: Annotated[str | None, _option("ca")] = None,
+    timeout: Annotated[float | None, _option("timeout")] = None,
+    output: Annotated[OutputFormat | None, _option("output")] = None,
+    json: Annotated[bool, _option("json")] = False,
+    yes: Annotated[bool, _option("yes")] = False,
+    dry_run: Annotated[bool, _option("dry_run")] = False,
+    concurrency: Annotated[int, _option("concurrency")] = DEFAULT_CONCURRENCY,
+    audit_log: Annotated[Path | None, _option("audit_log")] = None,
+    no_audit: Annotated[bool, _option("no_audit")] = False,
+    actor: Annotated[str | None, _option("actor")] = None,
+    debug: Annotated[bool, _option("debug")] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -226,23 +147,10 @@ def main(
     ] = False,
 ) -> None:
     """The global options (see the app help)."""
+    given = dict(locals())
     obj = configure(
         ctx.obj if isinstance(ctx.obj, AppContext) else AppContext(),
-        url=url,
-        profile=profile,
-        host_header=host_header,
-        cert=cert,
-        key=key,
-        ca=ca,
-        timeout=timeout,
-        json=json,
-        yes=yes,
-        dry_run=dry_run,
-        concurrency=concurrency,
-        audit_log=audit_log,
-        no_audit=no_audit,
-        actor=actor,
-        debug=debug,
+        **{name: given[name] for name in BY_ATTRIBUTE},
     )
     ctx.obj = obj
     ctx.call_on_close(obj.close)

@@ -45,7 +45,6 @@ class AuditLog:
         self.actor = actor
         self.command = command
         self.server = ""
-        self.written = 0
         self._file: IO[str] | None = None
 
     @property
@@ -96,7 +95,6 @@ class AuditLog:
             entry["error"] = error
         self._file.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
         self._file.flush()
-        self.written += 1
 
     def close(self) -> None:
         if self._file is not None:

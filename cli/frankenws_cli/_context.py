@@ -17,17 +17,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import frankenws
 
+from ._argv import BY_ATTRIBUTE, GLOBAL_OPTIONS, OutputFormat
 from ._audit import AuditLog, default_actor, default_audit_path
 from ._errors import NotDone, UsageProblem
+from ._output import Mode
 from ._settings import Settings, resolve_settings
 
 if TYPE_CHECKING:
     import httpx
     import typer
 
-__all__ = ["DEFAULT_CONCURRENCY", "AppContext", "configure", "state"]
+__all__ = ["DEFAULT_CONCURRENCY", "AppContext", "configure", "context_of"]
 
-DEFAULT_CONCURRENCY = 32
+DEFAULT_CONCURRENCY: int = BY_ATTRIBUTE["concurrency"].default
 
 T = TypeVar("T")
 
@@ -40,7 +42,9 @@ class AppContext:
         transport: An httpx transport for every client (the fake's ``transport()``).
         url, profile, host_header, cert, key, ca, timeout: Connection settings as
             given on the command line (``None``: look further, see ``_settings``).
-        json: Print one JSON document instead of tables.
+        output: ``-o``: ``table``, ``json``, ``ids`` or ``wide`` (``None``: tables on a
+            terminal, plain records in a pipe).
+        json: Print one JSON document instead of tables (``-o json``).
         yes: Do not ask for confirmation.
         dry_run: Show what would change and change nothing.
         concurrency: Requests in flight for bulk jobs.
@@ -59,6 +63,7 @@ class AppContext:
     key: str | None = None
     ca: str | None = None
     timeout: float | None = None
+    output: OutputFormat | None = None
     json: bool = False
     yes: bool = False
     dry_run: bool = False
@@ -78,6 +83,13 @@ class AppContext:
     _client: frankenws.Client | None = field(default=None, repr=False)
     _audit: AuditLog | None = field(default=None, repr=False)
     _registered: set[str] | None = field(default=None, repr=False)
+
+    @property
+    def mode(self) -> Mode:
+        """How results are printed (``--json`` is ``-o json``)."""
+        if self.json:
+            return "json"
+        return self.output or "auto"
 
     # --- settings and client ---------------------------------------------------------
 
@@ -199,57 +211,37 @@ class AppContext:
             self._audit.close()
 
 
-def configure(
-    obj: AppContext,
-    *,
-    url: str | None = None,
-    profile: str | None = None,
-    host_header: str | None = None,
-    cert: str | None = None,
-    key: str | None = None,
-    ca: str | None = None,
-    timeout: float | None = None,
-    json: bool = False,
-    yes: bool = False,
-    dry_run: bool = False,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    audit_log: Path | None = None,
-    no_audit: bool = False,
-    actor: str | None = None,
-    debug: bool = False,
-) -> AppContext:
-    """Apply the global options to ``obj`` (values already set on it survive defaults)."""
-    if url is not None:
-        obj.url = url
-    if profile is not None:
-        obj.profile, obj.profile_explicit = profile, True
-    elif obj.profile is None and os.environ.get("FRANKENWS_PROFILE"):
-        obj.profile = os.environ["FRANKENWS_PROFILE"]
-    for name, given in (
-        ("host_header", host_header),
-        ("cert", cert),
-        ("key", key),
-        ("ca", ca),
-        ("timeout", timeout),
-        ("actor", actor),
-    ):
-        if given is not None:
-            setattr(obj, name, given)
-    if audit_log is not None:
-        obj.audit_log = audit_log
-    elif obj.audit_log is None and os.environ.get("FRANKENWS_AUDIT_LOG"):
-        obj.audit_log = Path(os.environ["FRANKENWS_AUDIT_LOG"])
-    obj.json = obj.json or json
-    obj.yes = obj.yes or yes
-    obj.dry_run = obj.dry_run or dry_run
-    obj.no_audit = obj.no_audit or no_audit
-    obj.debug = obj.debug or debug
-    if concurrency != DEFAULT_CONCURRENCY:
-        obj.concurrency = concurrency
+def configure(obj: AppContext, **given: Any) -> AppContext:
+    """Apply the global options to ``obj`` (values already set on it survive defaults).
+
+    ``given`` maps ``GLOBAL_OPTIONS`` attributes to what the command line said; a
+    missing name or ``None`` means "not given". Flags only ever switch on. A valued
+    option that is absent falls back to its env var, except connection settings,
+    which ``_settings`` resolves together with profiles.
+    """
+    unknown = set(given) - set(BY_ATTRIBUTE)
+    if unknown:
+        raise TypeError(f"not global options: {', '.join(sorted(unknown))}")
+    for spec in GLOBAL_OPTIONS:
+        value = given.get(spec.attribute)
+        name = spec.attribute
+        if not spec.valued:
+            setattr(obj, name, getattr(obj, name) or bool(value))
+        elif value is not None and value != spec.default:
+            setattr(obj, name, value)
+            if name == "profile":
+                obj.profile_explicit = True
+        elif getattr(obj, name) in (None, spec.default) and not spec.setting:
+            env = next((os.environ[e] for e in spec.env if os.environ.get(e)), None)
+            if env is not None:
+                setattr(obj, name, Path(env) if spec.kind == "file" else env)
+    if obj.json and obj.output not in (None, "json"):
+        raise UsageProblem(f"--json and --output {obj.output} disagree; give one of them")
+    obj.json = obj.json or obj.output == "json"
     return obj
 
 
-def state(ctx: typer.Context) -> AppContext:
+def context_of(ctx: typer.Context) -> AppContext:
     """The :class:`AppContext` of the running command."""
     obj = ctx.find_root().obj
     if not isinstance(obj, AppContext):  # pragma: no cover - the root callback sets it

@@ -19,6 +19,7 @@ Strictly private.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import frankenws
@@ -36,6 +37,7 @@ __all__ = [
     "NotDone",
     "UsageProblem",
     "classify",
+    "cli_voice",
 ]
 
 OK = 0
@@ -84,8 +86,41 @@ class Failure:
     hints: tuple[str, ...] = ()
 
 
+# The SDK's messages name its keyword arguments; on the command line the same advice
+# is an option. Each pattern is an SDK spelling, replaced by the CLI's.
+_CLI_VOICE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"\burl=\.\.\.", "--url"),
+        (r"\btimeout=", "--timeout"),
+        (r"\bhost_header=(['\"]?)([^'\"\s)]+)\1", r"--host-header \2"),
+        (r"\bhost_header=", "--host-header"),
+        (r"\bcert=\(([^,()]+), ([^()]+)\)", r"--cert \1 --key \2"),
+        (r"\bverify=", "--ca "),
+        (r"\bexpire_seconds\b", "--expire"),
+        (r"\bmax_time_seconds\b", "--max-age"),
+        (r"\bmax_messages\b", "--max-messages"),
+        (r"\binterval_ms\b", "--interval"),
+    )
+)
+
+
+def cli_voice(message: str) -> str:
+    """An SDK message with its keyword arguments named as the CLI's options."""
+    for pattern, replacement in _CLI_VOICE:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def classify(exc: BaseException) -> Failure | None:
     """The report for an expected error, or ``None`` for a bug (shown with a --debug hint)."""
+    failure = _classify(exc)
+    if failure is None or isinstance(exc, CliError):
+        return failure
+    return Failure(failure.exit_code, cli_voice(failure.message), failure.hints)
+
+
+def _classify(exc: BaseException) -> Failure | None:
     if isinstance(exc, CliError):
         return Failure(exc.exit_code, exc.message, tuple(exc.hints))
     if isinstance(exc, frankenws.InvalidArgument):

@@ -14,63 +14,16 @@ command lines through both parsers and compares the results. Strictly private.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._argv import hoist_global_options
-from ._context import DEFAULT_CONCURRENCY, AppContext, configure
-from ._dispatch import fail, finish, interrupted
+from ._argv import BY_FLAG, file_path, hoist_global_options
+from ._context import AppContext, configure
 from ._kill import kill_ids
+from ._present import fail, finish, interrupted
 
 __all__ = ["parse_kill", "run_fast"]
-
-_FLAGS = {
-    "--json": "json",
-    "--yes": "yes",
-    "-y": "yes",
-    "--dry-run": "dry_run",
-    "--debug": "debug",
-    "--no-audit": "no_audit",
-}
-_VALUED = {
-    "--url": "url",
-    "-u": "url",
-    "--profile": "profile",
-    "--host-header": "host_header",
-    "--timeout": "timeout",
-    "--concurrency": "concurrency",
-    "--audit-log": "audit_log",
-    "--actor": "actor",
-    "--cert": "cert",
-    "--key": "key",
-    "--ca": "ca",
-}
-_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
-_INTEGER = re.compile(r"^[0-9]+$")
-
-
-def _file(value: str) -> Path | None:
-    """A file option as typer checks it (``dir_okay=False``); ``None`` if it would refuse."""
-    if not value or Path(value).is_dir():
-        return None
-    return Path(value)
-
-
-def _convert(attribute: str, value: str) -> Any:
-    """The typed value, or ``None`` when typer would refuse it (it then reports why)."""
-    if attribute == "timeout":
-        if not _DECIMAL.match(value) or float(value) < 0.001:
-            return None
-        return float(value)
-    if attribute == "concurrency":
-        if not _INTEGER.match(value) or int(value) < 1:
-            return None
-        return int(value)
-    if attribute == "audit_log":
-        return _file(value)
-    return value
 
 
 def parse_kill(argv: Sequence[str]) -> tuple[dict[str, Any], list[str], Path | None] | None:
@@ -80,22 +33,25 @@ def parse_kill(argv: Sequence[str]) -> tuple[dict[str, Any], list[str], Path | N
     index = 0
     while index < len(args) and args[index].startswith("-") and args[index] != "-":
         name, equals, attached = args[index].partition("=")
-        if name in _FLAGS and not equals:
-            options[_FLAGS[name]] = True
+        spec = BY_FLAG.get(name)
+        if spec is None:
+            return None
+        if not spec.valued:
+            if equals:
+                return None
+            options[spec.attribute] = True
             index += 1
             continue
-        if name not in _VALUED:
-            return None
         if equals:
             raw, index = attached, index + 1
         elif index + 1 < len(args):
             raw, index = args[index + 1], index + 2
         else:
             return None
-        converted = _convert(_VALUED[name], raw)
+        converted = spec.convert(raw)
         if converted is None:
             return None
-        options[_VALUED[name]] = converted
+        options[spec.attribute] = converted
     if index >= len(args) or args[index] != "kill":
         return None
     ids: list[str] = []
@@ -111,7 +67,7 @@ def parse_kill(argv: Sequence[str]) -> tuple[dict[str, Any], list[str], Path | N
                 raw, position = rest[position + 1], position + 2
             else:
                 raw, position = token[len("--from=") :], position + 1
-            from_file = _file(raw)
+            from_file = file_path(raw)
             if from_file is None:
                 return None
             continue
@@ -128,15 +84,15 @@ def run_fast(argv: Sequence[str], obj: AppContext | None = None) -> int | None:
     if parsed is None:
         return None
     options, ids, from_file = parsed
-    options.setdefault("concurrency", DEFAULT_CONCURRENCY)
-    app = configure(obj if obj is not None else AppContext(), **options)
-    app.command = "kill"
+    obj = obj if obj is not None else AppContext()
+    obj.command = "kill"
     try:
         try:
-            return finish(app, kill_ids(app, ids, from_file))
+            configure(obj, **options)
+            return finish(obj, kill_ids(obj, ids, from_file))
         except KeyboardInterrupt:
             return interrupted()
         except Exception as exc:
-            return fail(app, exc)
+            return fail(obj, exc)
     finally:
-        app.close()
+        obj.close()

@@ -14,8 +14,7 @@ from typing import Any
 from ._context import AppContext
 from ._errors import UsageProblem
 from ._output import Lines, Result
-from ._parse import read_ids
-from .commands._common import non_empty
+from ._parse import non_empty, read_ids
 
 __all__ = ["SEQUENTIAL_KILLS", "kill_ids"]
 

@@ -5,6 +5,11 @@ what ``--json`` prints, ``view`` says how to show it to a human. Data goes to st
 messages (notes, warnings, errors, prompts, progress) to stderr, so
 ``frankenws ... --json | jq`` always works.
 
+``-o/--output`` picks the shape (:data:`Mode`). Without it, a terminal gets tables, and
+a pipe or a file gets plain records, like gh: one line per row, ids first, fields
+separated by tabs, no header, no colour, so ``frankenws clients | frankenws kill -``
+and ``cut -f2`` work.
+
 rich is imported lazily, only for tables, progress bars and live views: the most common
 command (``kill ID``) prints one plain line, and importing rich would cost it a
 noticeable share of its start-up time.
@@ -19,7 +24,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Fields",
     "Lines",
+    "Mode",
     "Raw",
     "Result",
     "Stack",
@@ -46,11 +52,23 @@ __all__ = [
 
 # --- what commands return ------------------------------------------------------------
 
+Mode = Literal["auto", "table", "wide", "ids", "json"]
+"""How results are printed: ``auto`` is ``table`` on a terminal and records elsewhere."""
+
+Style = Literal["table", "wide", "ids", "records"]
+"""How a view draws itself (``Mode`` with ``auto`` resolved and ``json`` handled)."""
+
+
+def resolve_style(mode: Mode, out: IO[str]) -> Style:
+    if mode in ("table", "wide", "ids"):
+        return mode
+    return "table" if out.isatty() else "records"
+
 
 class View(Protocol):
     """A human rendering of a result."""
 
-    def render(self, out: IO[str]) -> None: ...
+    def render(self, out: IO[str], style: Style | None = None) -> None: ...
 
 
 @dataclass
@@ -106,7 +124,7 @@ class Lines:
 
     lines: Sequence[str]
 
-    def render(self, out: IO[str]) -> None:
+    def render(self, out: IO[str], style: Style | None = None) -> None:
         for line in self.lines:
             out.write(printable(line) + "\n")
 
@@ -120,7 +138,7 @@ class Raw:
 
     data: bytes
 
-    def render(self, out: IO[str]) -> None:
+    def render(self, out: IO[str], style: Style | None = None) -> None:
         if out.isatty():
             out.write(printable(self.data.decode("utf-8", "surrogateescape")) + "\n")
             return
@@ -141,7 +159,7 @@ class Table:
     rows: Sequence[Sequence[object]]
     title: str | None = None
 
-    def renderable(self) -> RenderableType:
+    def renderable(self, *, wide: bool = False) -> RenderableType:
         from rich import box
         from rich.table import Table as RichTable
 
@@ -153,16 +171,23 @@ class Table:
             show_edge=False,
         )
         for name in self.columns:
-            # Ids must stay copy-pasteable: fold long cells, never cut them with an ellipsis.
-            table.add_column(name, overflow="fold")
+            # Ids must stay copy-pasteable: fold long cells, never cut them with an
+            # ellipsis; wide output does not even fold them.
+            table.add_column(name, overflow="fold", no_wrap=wide)
         for row in self.rows:
             table.add_row(*(_cell(v) for v in row))
         return table
 
-    def render(self, out: IO[str]) -> None:
+    def render(self, out: IO[str], style: Style | None = None) -> None:
+        style = style or resolve_style("auto", out)
+        if style == "ids":
+            out.writelines(_field(row[0]) + "\n" for row in self.rows)
+        elif style == "records":
+            out.writelines("\t".join(_field(v) for v in row) + "\n" for row in self.rows)
         # An empty table is just a header: show nothing (the command's note says why).
-        if self.rows:
-            _console(out).print(self.renderable())
+        elif self.rows:
+            wide = style == "wide"
+            _console(out, width=_UNLIMITED if wide else None).print(self.renderable(wide=wide))
 
 
 @dataclass
@@ -190,7 +215,7 @@ class Fields:
             table.add_row(label, _cell(value))
         return table
 
-    def render(self, out: IO[str]) -> None:
+    def render(self, out: IO[str], style: Style | None = None) -> None:
         _console(out).print(self.renderable())
 
 
@@ -200,9 +225,21 @@ class Stack:
 
     views: Sequence[View]
 
-    def render(self, out: IO[str]) -> None:
+    def render(self, out: IO[str], style: Style | None = None) -> None:
+        # Asked for ids, print the tables' ids only, not the summary lines around them.
+        only_tables = style == "ids" and any(isinstance(v, Table) for v in self.views)
         for view in self.views:
-            view.render(out)
+            if not only_tables or isinstance(view, Table):
+                view.render(out, style if style != "ids" or only_tables else "records")
+
+
+# Wide enough that rich never wraps a row of a wide table.
+_UNLIMITED = 100_000
+
+
+def _field(value: object) -> str:
+    """A cell of a plain record: tabs inside values must not split the record."""
+    return _cell(value).replace("\t", "\\t")
 
 
 def _cell(value: object) -> str:
@@ -226,13 +263,14 @@ def _default_view(data: Any) -> View:
 # --- writing ---------------------------------------------------------------------------
 
 
-def _console(out: IO[str], *, stderr: bool = False) -> Console:
+def _console(out: IO[str], *, stderr: bool = False, width: int | None = None) -> Console:
     from rich.console import Console
 
     # Built per call: CliRunner swaps sys.stdout between invocations.
     return Console(
         file=out,
         stderr=stderr,
+        width=width,
         highlight=False,
         markup=False,
         emoji=False,
@@ -251,32 +289,33 @@ def _dump(data: Any) -> str:
     return text
 
 
-def emit(result: Result, *, as_json: bool) -> None:
+def emit(result: Result, *, mode: Mode = "auto") -> None:
     """Print one result: JSON or its view on stdout, notes and warnings on stderr."""
     for text in result.warnings:
         warning(text)
-    if as_json:
+    if mode == "json":
         sys.stdout.write(_dump(result.data) + "\n")
     else:
         view = result.view if result.view is not None else _default_view(result.data)
-        view.render(sys.stdout)
+        view.render(sys.stdout, resolve_style(mode, sys.stdout))
         for text in result.notes:
             note(text)
     sys.stdout.flush()
 
 
-def emit_stream(stream: Stream, *, as_json: bool) -> int:
+def emit_stream(stream: Stream, *, mode: Mode = "auto") -> int:
     """Print results as they arrive; Ctrl-C ends a live stream cleanly (exit 0)."""
     code = 0
     items = stream.items
+    as_json = mode == "json"
     try:
-        if stream.live and not as_json and sys.stdout.isatty():
+        if stream.live and mode in ("auto", "table", "wide") and sys.stdout.isatty():
             code = _emit_live(items)
         else:
             for index, result in enumerate(items):
                 if index and not as_json and stream.live:
                     sys.stdout.write("\n")
-                emit(result, as_json=as_json)
+                emit(result, mode=mode)
                 code = result.exit_code
     except KeyboardInterrupt:
         note("stopped")
@@ -304,7 +343,7 @@ def _emit_live(items: Iterator[Result]) -> int:
                     parts.append(renderable())
                 else:
                     buffer = io.StringIO()
-                    part.render(buffer)
+                    part.render(buffer, "table")
                     parts.append(Text(buffer.getvalue().rstrip("\n")))
             live.update(Group(*parts), refresh=True)
             code = result.exit_code

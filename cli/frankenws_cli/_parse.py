@@ -1,4 +1,7 @@
-"""Parsing of command-line values that typer cannot type for us. Strictly private."""
+"""Parsing and checking of command-line values that typer cannot type for us.
+
+Strictly private.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import frankenws
+
 from ._errors import UsageProblem
 
-__all__ = ["duration", "read_ids", "read_payload"]
+__all__ = ["duration", "non_empty", "read_ids", "read_payload"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -28,16 +33,26 @@ def duration(text: str, option: str, *, allow_zero: bool = False) -> float:
     return seconds
 
 
+def non_empty(**values: str) -> None:
+    """Refuse empty ids, keys, tags before any request (the SDK would, but later)."""
+    for what, value in values.items():
+        if not value:
+            raise frankenws.InvalidArgument(f"{what.replace('_', ' ')} must not be empty")
+
+
 def _lines(source: Iterable[str]) -> list[str]:
-    return [line.strip() for line in source if line.strip()]
+    # The first field of each record: list commands print "ID<tab>more" into pipes.
+    firsts = (line.partition("\t")[0].strip() for line in source)
+    return [first for first in firsts if first]
 
 
 def read_ids(given: list[str], from_file: Path | None) -> list[str]:
     """Ids from the arguments, ``-`` (stdin, one per line) and ``--from FILE``.
 
-    Blank lines are skipped and surrounding whitespace removed, so the output of
-    ``jq -r '.[]'`` can be piped in as is. An empty argument stays empty: the SDK
-    refuses it with a clear message.
+    Each line's first tab-separated field is the id, so the records that
+    ``frankenws clients`` prints into a pipe can be piped in as they are; blank lines
+    are skipped and surrounding whitespace removed, so ``jq -r '.[]'`` output works
+    too. An empty argument stays empty: the SDK refuses it with a clear message.
     """
     ids: list[str] = []
     for value in given:

@@ -37,26 +37,28 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._argv import BY_ATTRIBUTE, GLOBAL_OPTIONS
 from ._errors import UsageProblem
 
-__all__ = ["PROFILE_KEYS", "Settings", "Source", "config_path", "resolve_settings"]
+__all__ = [
+    "PROFILE_KEYS",
+    "Settings",
+    "Source",
+    "config_path",
+    "profile_names",
+    "resolve_settings",
+]
 
-PROFILE_KEYS = ("url", "host_header", "cert", "key", "ca", "timeout")
+PROFILE_KEYS = tuple(o.attribute for o in GLOBAL_OPTIONS if o.setting)
 DEFAULT_URL = "http://localhost:2019"
 DEFAULT_TIMEOUT = 10.0
 
-_ENV = {
-    "host_header": "FRANKENWS_HOST_HEADER",
-    "cert": "FRANKENWS_CERT",
-    "key": "FRANKENWS_KEY",
-    "ca": "FRANKENWS_CA",
-    "timeout": "FRANKENWS_TIMEOUT",
-}
+_TIMEOUT_ENV = BY_ATTRIBUTE["timeout"].env[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,15 @@ def _load_toml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _did_you_mean(given: str, known: Iterable[str]) -> list[str]:
+    """A hint naming the closest known name, if one is close (``host-header``)."""
+    import difflib
+
+    candidates = {k.replace("_", "-").lower(): k for k in known}
+    close = difflib.get_close_matches(given.replace("_", "-").lower(), candidates, n=1)
+    return [f"did you mean {candidates[close[0]]!r} instead of {given!r}?"] if close else []
+
+
 def _profile(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
@@ -123,6 +134,7 @@ def _profile(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
         known = ", ".join(sorted(profiles)) or "none"
         raise UsageProblem(
             f"unknown profile {name!r} in {path} (known profiles: {known})",
+            *_did_you_mean(name, profiles),
             f"add a [profiles.{name}] table to that file",
         )
     profile = profiles[name]
@@ -132,7 +144,8 @@ def _profile(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
     if unknown:
         raise UsageProblem(
             f"in {path}, profile {name!r} has unknown key(s) {', '.join(unknown)}; "
-            f"allowed: {', '.join(PROFILE_KEYS)}"
+            f"allowed: {', '.join(PROFILE_KEYS)}",
+            *(hint for key in unknown for hint in _did_you_mean(key, PROFILE_KEYS)),
         )
     result: dict[str, Any] = {}
     for key, value in profile.items():
@@ -155,8 +168,17 @@ def _profile(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
     return result
 
 
+def profile_names(env: Mapping[str, str] | None = None) -> list[str]:
+    """The profiles of the config file (none when there is no file)."""
+    path = config_path(env)
+    if not path.exists():
+        return []
+    profiles = _load_toml(path).get("profiles", {})
+    return sorted(profiles) if isinstance(profiles, dict) else []
+
+
 def _env_timeout(env: Mapping[str, str]) -> float | None:
-    raw = env.get(_ENV["timeout"], "").strip()
+    raw = env.get(_TIMEOUT_ENV, "").strip()
     if not raw:
         return None
     try:
@@ -164,7 +186,7 @@ def _env_timeout(env: Mapping[str, str]) -> float | None:
     except ValueError:
         value = -1.0
     if value <= 0:
-        raise UsageProblem(f"{_ENV['timeout']}={raw!r} is not a positive number of seconds")
+        raise UsageProblem(f"{_TIMEOUT_ENV}={raw!r} is not a positive number of seconds")
     return value
 
 
@@ -207,13 +229,13 @@ def resolve_settings(
             values = _profile(path, data, chosen)
     label = f"profile {chosen!r}"
 
-    def pick(key: str, env_names: tuple[str, ...]) -> Source:
+    def pick(key: str) -> Source:
         given = options.get(key)
         if given is not None:
             return Source(given, "--" + key.replace("_", "-"))
         if profile_explicit and key in values:
             return Source(values[key], label)
-        for name in env_names:
+        for name in BY_ATTRIBUTE[key].env:
             raw = env.get(name, "").strip()
             if raw:
                 return Source(_env_timeout(env) if key == "timeout" else raw, name)
@@ -226,12 +248,12 @@ def resolve_settings(
         return Source(None, "not set")
 
     return Settings(
-        url=pick("url", ("FRANKENWS_ADMIN_URL", "CADDY_ADMIN")),
-        host_header=pick("host_header", (_ENV["host_header"],)),
-        cert=pick("cert", (_ENV["cert"],)),
-        key=pick("key", (_ENV["key"],)),
-        ca=pick("ca", (_ENV["ca"],)),
-        timeout=pick("timeout", (_ENV["timeout"],)),
+        url=pick("url"),
+        host_header=pick("host_header"),
+        cert=pick("cert"),
+        key=pick("key"),
+        ca=pick("ca"),
+        timeout=pick("timeout"),
         profile=chosen,
         config_file=file_used,
     )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -13,6 +17,21 @@ from frankenws_cli._app import app
 from frankenws_cli._context import AppContext
 
 Invoke = Callable[..., Result]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def docs_generator() -> ModuleType:
+    """``scripts/gen_cli_docs.py``, which lives outside the installed packages."""
+    name = "gen_cli_docs"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def make_cli(context: Callable[[], AppContext | None]) -> Invoke:

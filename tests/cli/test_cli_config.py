@@ -117,6 +117,20 @@ def test_config_problems_exit_2(plain, write_config, dirs, config, args, message
     no_traceback(result)
 
 
+def test_did_you_mean_for_profiles_and_keys(plain, write_config):
+    """A mistyped profile or key gets the closest known name as a hint."""
+    write_config(
+        '[profiles.production]\nurl = "http://x:1"\n'
+        '[profiles.p]\nurl = "http://x:1"\nhost-header = "localhost:2019"\n'
+    )
+    result = plain("--profile", "prodution", "clients")
+    assert result.exit_code == 2
+    assert "did you mean 'production' instead of 'prodution'?" in result.stderr
+    result = plain("--profile", "p", "clients")
+    assert result.exit_code == 2
+    assert "did you mean 'host_header' instead of 'host-header'?" in result.stderr
+
+
 def test_unreadable_config_exits_2(plain, dirs):
     """A config file that cannot be read: exit 2 naming it."""
     dirs.config_file.mkdir(parents=True)  # a directory where the file should be

@@ -35,7 +35,7 @@ def test_kill_many_json(cli, fake):
     assert result.exit_code == 1
     doc = json_out(result)
     assert doc["job"] == "kill"
-    assert doc["ok"] is True
+    assert doc["ok"] is False  # agrees with the exit code
     assert doc["counts"] == {
         "done": 2,
         "not_found": 1,
@@ -193,7 +193,7 @@ def test_send_dry_run(cli, fake):
 
 def test_broadcast_scopes(cli, fake):
     """broadcast to all, a route, a tag or an expression; JSON says how many got it."""
-    assert json_out(cli("broadcast", "all", "--json"))["sent"] == 3
+    assert json_out(cli("broadcast", "all", "--json", "--yes"))["sent"] == 3
     assert json_out(cli("broadcast", "chat", "--route", "/chat", "--json"))["sent"] == 2
     doc = json_out(cli("broadcast", "vip", "--tag", "premium", "--json"))
     assert doc == {
@@ -207,6 +207,57 @@ def test_broadcast_scopes(cli, fake):
     assert json_out(cli("broadcast", "ops", "--expr", "admin|premium", "--json"))["sent"] == 2
     assert fake.received("c-carol") == [b"all", b"vip", b"ops"]
     assert fake.received("c-bob") == [b"all", b"chat"]
+
+
+def test_broadcast_to_everyone_asks_first(cli, fake):
+    """No --route/--tag/--expr: the prompt names bytes, count and server; No cancels."""
+    result = cli("broadcast", "hello", input="n\n")
+    assert result.exit_code == 1
+    assert "Send 5 byte(s) to all 3 connection(s) on " in result.stderr
+    assert "? [y/N]" in result.stderr
+    assert "cancelled; nothing was sent" in result.stderr
+    assert fake.received("c-alice") == []
+    result = cli("broadcast", "hello", input="y\n")
+    assert result.exit_code == 0, result.output
+    assert fake.received("c-alice") == [b"hello"]
+    narrowed = cli("broadcast", "hi", "--route", "/news")
+    assert narrowed.exit_code == 0
+    assert "[y/N]" not in narrowed.stderr
+
+
+def test_broadcast_from_stdin_to_everyone_needs_yes(cli, fake):
+    """The message took stdin, so no answer can be read: refuse unless --yes."""
+    result = cli("broadcast", "-", input="hello")
+    assert result.exit_code == 2
+    assert "--yes" in result.stderr
+    assert fake.received("c-alice") == []
+    assert cli("broadcast", "-", "--yes", input="hello").exit_code == 0
+    assert fake.received("c-alice") == [b"hello"]
+
+
+def test_broadcast_refuses_an_empty_message(cli, fake, tmp_path):
+    """An empty message is refused before anything is sent, as send does."""
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    for args in (("",), ("--file", str(empty)), ("", "--dry-run")):
+        result = cli("broadcast", *args, "--yes")
+        assert result.exit_code == 2, args
+        assert "the message is empty" in result.stderr
+    assert fake.received("c-alice") == []
+
+
+def test_dry_run_applies_the_size_checks_of_a_real_run(cli, fake, tmp_path):
+    """A payload the SDK would refuse is refused by --dry-run too (exit 2)."""
+    huge = tmp_path / "huge"
+    huge.write_bytes(b"x" * (16 * 1024 * 1024 + 1))
+    for args in (("broadcast", "--file", str(huge)), ("send", "c-bob", "--file", str(huge))):
+        real = cli(*args, "--yes")
+        dry = cli(*args, "--dry-run")
+        assert (dry.exit_code, real.exit_code) == (2, 2), args
+        assert "16 MiB" in dry.stderr
+    assert fake.received("c-bob") == []
+    result = cli("global", "set", "k", "v", "--expire", str(10**12), "--dry-run")
+    assert result.exit_code == 2
 
 
 def test_broadcast_nobody_warns(cli):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from cli_support import ExplodingTransport, make_cli, no_traceback
+from cli_support import ExplodingTransport, json_out, make_cli, no_traceback
 
 from frankenws.testing import FakeFrankenPHP
 from frankenws_cli._context import AppContext
@@ -170,3 +170,74 @@ def test_ctrl_c_exits_130_and_audits_what_was_done(fake, dirs):
     no_traceback(result)
     records = [(r["target"], r["result"]) for r in dirs.audit()]
     assert records == [("c-alice", "done"), ("c-bob", "interrupted")]
+
+
+# SDK keyword spellings that must never reach a CLI user.
+SDK_KEYWORDS = (
+    "url=",
+    "timeout=",
+    "host_header",
+    "cert=",
+    "verify=",
+    "expire_seconds",
+    "max_time_seconds",
+)
+
+
+def _speaks_cli(result, *flags: str) -> None:
+    for keyword in SDK_KEYWORDS:
+        assert keyword not in result.stderr, result.stderr
+    for flag in flags:
+        assert flag in result.stderr, result.stderr
+    no_traceback(result)
+
+
+def test_errors_name_cli_options_not_sdk_keywords(fake, tmp_path):
+    """Connect, timeout, Host, TLS and expiry errors speak in --options."""
+    plain = make_cli(lambda: AppContext())
+    _speaks_cli(plain("--url", UNREACHABLE, "clients"), "--url")
+    timing_out = make_cli(lambda: AppContext(transport=TimeoutTransport()))
+    _speaks_cli(timing_out("clients"), "Raise --timeout")
+    faked = make_cli(lambda: AppContext(transport=fake.transport()))
+    _speaks_cli(faked("--host-header", "evil.example", "clients"), "pass --host-header localhost")
+    result = faked("global", "set", "k", "v", "--expire", str(10**12))
+    assert result.exit_code == 2
+    _speaks_cli(result, "--expire must be at most")
+    https = "https://127.0.0.1:9"
+    _speaks_cli(plain("--url", https, "--ca", str(tmp_path / "no.pem"), "clients"), "--ca ")
+    garbage = tmp_path / "client.pem"
+    garbage.write_text("not a certificate\n")
+    _speaks_cli(plain("--url", https, "--cert", str(garbage), "clients"), "--cert ")
+
+
+def test_negative_numbers_are_operands(cli, fake):
+    """search/sweep/store take -1 as a value, not as an unknown option."""
+    fake.set_stored_information("c-bob", "violationCount", "0")
+    result = cli("search", "violationCount", "gte", "-1", "-o", "ids")
+    assert (result.exit_code, result.stdout) == (0, "c-bob\n"), result.output
+    result = cli("sweep", "violationCount", "gt", "-0.5", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert cli("store", "set", "c-alice", "balance", "-20").exit_code == 0
+    assert fake.get_stored_information("c-alice", "balance") == "-20"
+    typo = cli("search", "violationCount", "gte", "--rout", "/chat")
+    assert typo.exit_code == 2
+    assert "No such option: --rout" in typo.stderr
+
+
+def test_messages_quote_ids(cli):
+    """Ids in messages are quoted, so an odd id cannot blend into the sentence."""
+    assert "'c-bob' has no tags" in cli("tags", "c-bob").stderr
+    assert "'c-bob' has no 'k' stored" in cli("store", "get", "c-bob", "k").stderr
+    assert "'c-bob' has no 'k' stored; nothing" in cli("store", "delete", "c-bob", "k").stderr
+
+
+def test_json_ok_agrees_with_the_exit_code(cli):
+    """kill of an unknown id exits 1, and its JSON says ok: false."""
+    result = cli("kill", "c-bob", "nobody", "--json")
+    assert result.exit_code == 1
+    assert json_out(result)["ok"] is False
+    result = cli("kill", "c-bob", "--json")
+    assert result.exit_code == 1  # already gone
+    assert json_out(result)["ok"] is False
+    result = cli("kill", "c-alice", "--json")
+    assert (result.exit_code, json_out(result)["ok"]) == (0, True)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from frankenws.testing import FakeFrankenPHP
 from frankenws_cli._app import app
-from frankenws_cli._context import AppContext
+from frankenws_cli._app import main as main_callback
+from frankenws_cli._argv import FLAGS_ANYWHERE, GLOBAL_OPTIONS, ROOT_VALUED, VALUED_ANYWHERE
+from frankenws_cli._context import AppContext, configure
 from frankenws_cli._fast import parse_kill, run_fast
 
 
@@ -73,6 +77,9 @@ CASES = [
     (["kill", "c-bob", "--actor", "ops", "-y"], None),
     (["--host-header", "evil.example", "kill", "c-bob"], None),
     (["--url", "ftp://nowhere", "kill", "c-bob"], None),
+    (["kill", "c-bob", "-o", "json"], None),
+    (["--output=ids", "kill", "c-bob", "nobody"], None),
+    (["kill", "c-bob", "--json", "-o", "table"], None),
 ]
 
 
@@ -119,6 +126,7 @@ def test_fast_path_reads_from_file(dirs, tmp_path):
         ["kill", "--from"],
         ["--url"],
         ["--json=1", "kill", "a"],
+        ["-o", "yaml", "kill", "a"],
         [],
     ],
 )
@@ -135,3 +143,62 @@ def test_parse_kill_understands_global_options_anywhere(tmp_path):
     assert options == {"url": "http://h:1", "json": True, "timeout": 2.5}
     assert ids == ["a", "b"]
     assert str(from_file) == "f"
+
+
+# --- GLOBAL_OPTIONS is the one description of the global options -------------------
+
+_PYTHON_TYPE = {"flag": bool, "str": str, "float": float, "int": int, "file": Path}
+# Root options that are not settings of a run: click's and typer's own.
+_NOT_GLOBAL_OPTIONS = {"help", "version", "install_completion", "show_completion"}
+
+
+def test_global_options_table_matches_the_typer_command():
+    """Names, spellings, valued-ness, types, checks, defaults and panels agree."""
+    root = typer.main.get_command(app)
+    params = {p.name: p for p in root.params if p.name not in _NOT_GLOBAL_OPTIONS}
+    assert list(params) == [o.attribute for o in GLOBAL_OPTIONS]
+    hints = get_type_hints(main_callback, include_extras=False)
+    for spec in GLOBAL_OPTIONS:
+        param = params[spec.attribute]
+        assert param.opts + param.secondary_opts == list(spec.flags), spec.attribute
+        assert param.is_flag == (not spec.valued), spec.attribute
+        assert getattr(param, "min", None) == spec.minimum, spec.attribute
+        assert param.rich_help_panel == spec.panel, spec.attribute
+        assert param.default == (spec.default if spec.valued else False), spec.attribute
+        # The CLI reads env vars itself (a typed --profile beats them): click must not.
+        assert param.envvar is None, spec.attribute
+        hint = hints[spec.attribute]
+        if spec.kind == "choice":
+            (literal,) = (a for a in get_args(hint) if get_origin(a) is Literal)
+            assert get_args(literal) == spec.choices, spec.attribute
+        else:
+            assert _PYTHON_TYPE[spec.kind] in (hint, *get_args(hint)), spec.attribute
+
+
+def test_option_sets_of_the_parsers_come_from_the_table():
+    """Every global option can be hoisted, and only --cert/--key/--ca stay in front."""
+    valued = {f for o in GLOBAL_OPTIONS if o.valued for f in o.flags}
+    flags = {f for o in GLOBAL_OPTIONS if not o.valued for f in o.flags}
+    assert valued == ROOT_VALUED
+    assert flags == FLAGS_ANYWHERE
+    assert valued - VALUED_ANYWHERE == {"--cert", "--key", "--ca"}
+
+
+@pytest.mark.parametrize("spec", [o for o in GLOBAL_OPTIONS if o.env], ids=lambda o: o.attribute)
+def test_every_env_var_of_the_table_is_honoured(spec, monkeypatch, tmp_path):
+    """Each option's env var supplies its value when the option is absent."""
+    values = {"timeout": "7.5", "audit_log": str(tmp_path / "audit.jsonl")}
+    raw = values.get(spec.attribute, "https://env.example:2019")
+    if spec.attribute == "profile":
+        config = tmp_path / "xdg-config" / "frankenws" / "config.toml"
+        config.parent.mkdir(parents=True)
+        config.write_text('[profiles.https]\nurl = "http://p:1"\n')
+        raw = "https"
+    monkeypatch.setenv(spec.env[-1], raw)
+    obj = configure(AppContext())
+    if spec.setting:
+        source = getattr(obj.settings(), spec.attribute)
+        assert (str(source.value), source.origin) == (raw, spec.env[-1])
+    else:
+        assert str(getattr(obj, spec.attribute)) == raw
+        assert getattr(obj, "profile_explicit", False) is False

@@ -9,8 +9,8 @@ from cli_support import json_out, no_traceback
 
 
 def test_clients_table_is_sorted_with_routes(cli):
-    """Without --json, clients prints a sorted ID/ROUTE table and a count on stderr."""
-    result = cli("clients")
+    """-o table prints a sorted ID/ROUTE table (even into a pipe), a count on stderr."""
+    result = cli("clients", "-o", "table")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["ID", "ROUTE"]
@@ -138,9 +138,52 @@ def test_search(cli):
         "c-bob",
         "c-carol",
     ]
-    result = cli("search", "username", "eq", "bob")
+    result = cli("search", "username", "eq", "bob", "--output=table")
     assert result.stdout.splitlines()[0].split() == ["ID", "USERNAME"]
     assert result.stdout.splitlines()[2].split() == ["c-bob", "bob"]
+    assert cli("search", "username", "eq", "bob").stdout == "c-bob\tbob\n"
+
+
+def test_clients_into_a_pipe_prints_plain_records(cli, fake):
+    """Not a terminal: one record per line, id first, tab-separated, no header."""
+    fake.set_stored_information("c-bob", "note", "tab\there")
+    result = cli("clients")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "c-alice\t/chat\nc-bob\t/chat\nc-carol\t/news\n"
+    assert "3 connection(s)" in result.stderr
+    assert cli("search", "note", "eq", "tab\there").stdout == "c-bob\ttab\\there\n"
+    assert cli("routes").stdout == "/chat\t2\n/news\t1\n"
+
+
+def test_output_ids_prints_only_ids(cli, fake):
+    """-o ids: the ids alone, one per line, whatever the command's table holds."""
+    assert cli("clients", "-o", "ids").stdout == "c-alice\nc-bob\nc-carol\n"
+    assert cli("-o", "ids", "search", "username", "neq", "x").stdout == (
+        "c-alice\nc-bob\nc-carol\n"
+    )
+    assert cli("clients", "--tag", "admin", "--output", "ids").stdout == "c-alice\n"
+
+
+def test_output_json_is_json_and_disagreeing_formats_are_refused(cli):
+    """-o json is --json; --json with another -o is a usage error."""
+    assert json_out(cli("clients", "-o", "json")) == ["c-alice", "c-bob", "c-carol"]
+    assert json_out(cli("clients", "-o", "json", "--json")) == ["c-alice", "c-bob", "c-carol"]
+    result = cli("clients", "-o", "ids", "--json")
+    assert result.exit_code == 2
+    assert "--json and --output ids disagree" in result.stderr
+    assert cli("clients", "-o", "yaml").exit_code == 2
+
+
+def test_output_wide_adds_tags_and_never_folds(cli, fake):
+    """-o wide: a table with the tags too, each row on one line however long."""
+    long_id = "c-" + "x" * 150
+    fake.connect("/chat", id=long_id)
+    fake.tag_client(long_id, "vip")
+    result = cli("clients", "-o", "wide")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ID", "ROUTE", "TAGS"]
+    assert ["c-alice", "/chat", "admin"] in [line.split() for line in lines]
+    assert [long_id, "/chat", "vip"] in [line.split() for line in lines]
 
 
 def test_search_route_filter(cli):

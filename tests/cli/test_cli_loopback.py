@@ -155,3 +155,26 @@ def test_subprocess_exit_codes(dirs):
     )
     assert gone.returncode == 3
     assert "Traceback" not in gone.stderr
+
+
+def test_clients_piped_into_kill_minus_kills_them(dirs, served, fake):
+    """frankenws clients ... | frankenws kill - : a real pipeline kills what was listed."""
+    fake.tag_client("c-bob", "admin")
+    url = ["--url", served.admin_url]
+    with subprocess.Popen(
+        [*_frankenws(), *url, "clients", "--tag", "admin"],
+        stdout=subprocess.PIPE,
+        env=_cli_env(dirs),
+    ) as lister:
+        killer = subprocess.run(
+            [*_frankenws(), *url, "kill", "-"],
+            stdin=lister.stdout,
+            capture_output=True,
+            text=True,
+            env=_cli_env(dirs),
+            timeout=60,
+        )
+    assert lister.returncode == 0
+    assert killer.returncode == 0, killer.stderr
+    assert killer.stdout.splitlines() == ["killed c-alice", "killed c-bob"]
+    assert fake.get_clients() == ["c-carol"]

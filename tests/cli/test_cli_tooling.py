@@ -7,11 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import json_out, make_cli
+from cli_support import docs_generator, json_out, make_cli
 
 from frankenws.testing import FakeFrankenPHP, Population
 from frankenws.testing._population import make_profiles
-from frankenws_cli import _docs
 from frankenws_cli._context import AppContext
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,16 +129,16 @@ def test_demo_refuses_json(plain):
 
 
 def test_cli_docs_are_up_to_date():
-    """docs/cli.md is exactly what the app generates (python -m frankenws_cli._docs)."""
-    expected = _docs.render()
+    """docs/cli.md is exactly what the app generates (scripts/gen_cli_docs.py)."""
+    expected = docs_generator().render()
     current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert current == expected, "docs/cli.md is stale: run python -m frankenws_cli._docs --write"
+    assert current == expected, "docs/cli.md is stale: run python scripts/gen_cli_docs.py --write"
 
 
 def test_every_command_has_help():
     """Every command and group has a help text, and appears in docs/cli.md."""
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    commands = list(_docs.walk())
+    commands = list(docs_generator().walk())
     assert len(commands) > 40
     for path, command in commands:
         assert (command.help or "").strip(), f"{path} has no help"

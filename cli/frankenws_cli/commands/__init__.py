@@ -1,1 +1,4 @@
-"""One module per command family; each has ``register(app)``. Strictly private."""
+"""One module per command family; each has ``register(app)`` (``app``: the typer app).
+
+Strictly private.
+"""

@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from frankenws_cli._context import AppContext, state
+from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import UsageProblem
 from frankenws_cli._jobs import BulkJob
-from frankenws_cli._parse import duration
-
-from ._common import non_empty
+from frankenws_cli._parse import duration, non_empty
 
 if TYPE_CHECKING:
     from frankenws.bulk import Plan
@@ -59,7 +57,7 @@ or the confirmation was refused.
 """
 
 
-def _job(app: AppContext, plan: Plan, resume: Path | None, journal: Path | None) -> BulkJob:
+def _job(obj: AppContext, plan: Plan, resume: Path | None, journal: Path | None) -> BulkJob:
     from frankenws import bulk
 
     if resume is not None and not resume.exists():
@@ -71,7 +69,7 @@ def _job(app: AppContext, plan: Plan, resume: Path | None, journal: Path | None)
         return bulk.run(
             app.client(),
             plan,
-            concurrency=app.concurrency,
+            concurrency=obj.concurrency,
             progress=progress,
             journal=journal_path,
             resume=resume_path,
@@ -95,10 +93,10 @@ def disconnect_user(
     """Disconnect every connection of a user (stored KEY equals USERNAME)."""
     from frankenws import bulk
 
-    app = state(ctx)
+    obj = context_of(ctx)
     non_empty(username=username, key=key)
-    plan = bulk.plan_disconnect_user(app.client(), username, key=key)
-    return _job(app, plan, resume, journal)
+    plan = bulk.plan_disconnect_user(obj.client(), username, key=key)
+    return _job(obj, plan, resume, journal)
 
 
 def maintenance(
@@ -123,10 +121,10 @@ def maintenance(
     """
     from frankenws import bulk
 
-    app = state(ctx)
+    obj = context_of(ctx)
     seconds = duration(grace, "--grace", allow_zero=True)
-    plan = bulk.plan_maintenance(app.client(), message, grace=seconds, route=route)
-    return _job(app, plan, resume, journal)
+    plan = bulk.plan_maintenance(obj.client(), message, grace=seconds, route=route)
+    return _job(obj, plan, resume, journal)
 
 
 def cleanup_inactive(
@@ -147,10 +145,10 @@ def cleanup_inactive(
     """
     from frankenws import bulk
 
-    app = state(ctx)
+    obj = context_of(ctx)
     seconds = duration(max_idle, "--max-idle")
-    plan = bulk.plan_cleanup_inactive(app.client(), seconds, key=key)
-    return _job(app, plan, resume, journal)
+    plan = bulk.plan_cleanup_inactive(obj.client(), seconds, key=key)
+    return _job(obj, plan, resume, journal)
 
 
 def enforce_limit(
@@ -171,9 +169,9 @@ def enforce_limit(
     """Keep at most --max connections per user; disconnect the others."""
     from frankenws import bulk
 
-    app = state(ctx)
-    plan = bulk.plan_enforce_connection_limit(app.client(), max_, key=key, order_key=order_key)
-    return _job(app, plan, resume, journal)
+    obj = context_of(ctx)
+    plan = bulk.plan_enforce_connection_limit(obj.client(), max_, key=key, order_key=order_key)
+    return _job(obj, plan, resume, journal)
 
 
 def disconnect_route(
@@ -187,9 +185,9 @@ def disconnect_route(
     """Disconnect every connection on a route."""
     from frankenws import bulk
 
-    app = state(ctx)
-    plan = bulk.plan_disconnect_route(app.client(), route)
-    return _job(app, plan, resume, journal)
+    obj = context_of(ctx)
+    plan = bulk.plan_disconnect_route(obj.client(), route)
+    return _job(obj, plan, resume, journal)
 
 
 def sweep(
@@ -222,9 +220,9 @@ def sweep(
     e.g. sweep violationCount gte 3 --notify-tag admin."""
     from frankenws import bulk
 
-    app = state(ctx)
-    plan = bulk.plan_disconnect_matching(app.client(), key, op, value, notify_tag=notify_tag)
-    return _job(app, plan, resume, journal)
+    obj = context_of(ctx)
+    plan = bulk.plan_disconnect_matching(obj.client(), key, op, value, notify_tag=notify_tag)
+    return _job(obj, plan, resume, journal)
 
 
 def register(app: typer.Typer) -> None:

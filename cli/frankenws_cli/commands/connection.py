@@ -8,13 +8,13 @@ from typing import Annotated, Any
 import typer
 
 import frankenws
-from frankenws_cli._context import state
+from frankenws_cli._context import context_of
 from frankenws_cli._errors import NotDone, UsageProblem
 from frankenws_cli._kill import kill_ids
-from frankenws_cli._output import Lines, Result
-from frankenws_cli._parse import read_payload
+from frankenws_cli._output import Lines, Result, confirm
+from frankenws_cli._parse import non_empty, read_payload
 
-from ._common import dry_run, non_empty
+from ._common import check_offline, dry_run, server_name
 
 __all__ = ["register"]
 
@@ -49,7 +49,8 @@ def kill(
     ids: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Connection ids; '-' reads ids from stdin, one per line.",
+            help="Connection ids; '-' reads them from stdin, one per line (the first "
+            "tab-separated field, as list commands print into a pipe).",
             show_default=False,
             metavar="ID",
         ),
@@ -66,13 +67,11 @@ def kill(
 ) -> Any:
     """Close connections at once (the client sees its TCP connection drop).
 
-    frankenws clients --where username eq alice --json | jq -r '.[]' | frankenws kill -
-
     JSON: {"job": "kill", "ok", "counts": {"done", "not_found", "failed", "skipped",
     "uncertain"}, "started", "finished", "notes", "outcomes": [{"target", "action",
     "status", "error"?}]}. Exit 1 when any id was not found or failed.
     """
-    return kill_ids(state(ctx), ids or [], from_file)
+    return kill_ids(context_of(ctx), ids or [], from_file)
 
 
 def send(
@@ -87,20 +86,21 @@ def send(
     The server says nothing about delivery, so the id is checked first: exit 1 when it
     is not connected (or not on --route). JSON: {"id", "bytes", "route"}.
     """
-    app = state(ctx)
+    obj = context_of(ctx)
     payload = read_payload(message, file)
-    client = app.client()
+    client = obj.client()
     non_empty(id=id)
     if not payload:
         raise frankenws.InvalidArgument(
             "the message is empty; the server's send handler crashes on an empty body"
         )
-    app.require_connected(id, doing="sent")
+    obj.require_connected(id, doing="sent")
     if route is not None and id not in client.get_clients(route):
         raise NotDone(f"{id!r} is not on route {route!r}; nothing was sent")
-    if app.dry_run:
+    if obj.dry_run:
+        check_offline(lambda to: to.send(id, payload, route))
         return dry_run("send", id, f"send {len(payload)} byte(s) to {id}", bytes=len(payload))
-    app.act(
+    obj.act(
         "send",
         id,
         lambda: client.send(id, payload, route),
@@ -129,14 +129,19 @@ def broadcast(
 ) -> Result:
     """Send one message to every connection, or those on --route, with --tag or --expr.
 
+    Without --route, --tag or --expr the message goes to everyone: like the bulk jobs,
+    it asks first (unless --yes). An empty message is refused, as by send; --dry-run
+    applies the same checks as a real run.
     JSON: {"sent", "scope": "all"|"tag"|"expression", "tag", "expression", "route",
     "bytes"}; "sent" is how many writes succeeded.
     """
-    app = state(ctx)
+    obj = context_of(ctx)
     if tag is not None and expr is not None:
         raise UsageProblem("give --tag or --expr, not both")
     payload = read_payload(message, file)
-    client = app.client()
+    if not payload:
+        raise frankenws.InvalidArgument("the message is empty; nothing was sent")
+    client = obj.client()
     scope = "tag" if tag is not None else "expression" if expr is not None else "all"
     target = tag if tag is not None else expr if expr is not None else "all"
     data: dict[str, Any] = {
@@ -147,7 +152,16 @@ def broadcast(
         "route": route,
         "bytes": len(payload),
     }
-    if app.dry_run:
+
+    def send(to: frankenws.Client) -> int:
+        if tag is not None:
+            return to.send_to_tag(tag, payload, route)
+        if expr is not None:
+            return to.send_to_tag_expression(expr, payload, route)
+        return to.send_all(payload, route)
+
+    check_offline(send)
+    if obj.dry_run:
         if tag is not None:
             reach = set(client.get_clients_by_tag(tag)) & set(client.get_clients(route))
         elif expr is not None:
@@ -161,25 +175,29 @@ def broadcast(
             recipients=len(reach),
             **{k: v for k, v in data.items() if k != "sent"},
         )
+    if scope == "all" and route is None and not obj.yes:
+        _confirm_broadcast(client, len(payload), reads_stdin=message == "-" or str(file) == "-")
     detail = {"scope": scope, "bytes": len(payload), **({"route": route} if route else {})}
-    if tag is not None:
-        sent = app.act(
-            "broadcast", target, lambda: client.send_to_tag(tag, payload, route), detail=detail
-        )
-    elif expr is not None:
-        sent = app.act(
-            "broadcast",
-            target,
-            lambda: client.send_to_tag_expression(expr, payload, route),
-            detail=detail,
-        )
-    else:
-        sent = app.act("broadcast", target, lambda: client.send_all(payload, route), detail=detail)
+    sent = obj.act("broadcast", target, lambda: send(client), detail=detail)
     data["sent"] = sent
     result = Result(data, Lines([f"sent to {sent} connection(s)"]))
     if not sent:
         result.warnings.append("no connection matched; nobody received the message")
     return result
+
+
+def _confirm_broadcast(client: frankenws.Client, size: int, *, reads_stdin: bool) -> None:
+    """Everyone is about to receive a message: ask first, as the bulk jobs do."""
+    if reads_stdin:
+        raise UsageProblem(
+            "the message comes from stdin, so there is no way to confirm a broadcast to "
+            "every connection; nothing was sent",
+            "pass --yes to send it to everyone, or narrow it with --route, --tag or --expr",
+        )
+    count = client.get_clients_count()
+    question = f"Send {size:,} byte(s) to all {count:,} connection(s) on {server_name(client.url)}?"
+    if not confirm(question):
+        raise NotDone("cancelled; nothing was sent")
 
 
 def tag(
@@ -193,16 +211,16 @@ def tag(
 
     JSON: {"id", "tags"} with every tag the connection has afterwards.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(id=id)
     for name in tags:
         non_empty(tag=name)
-    app.require_connected(id, doing="tagged")
-    if app.dry_run:
+    obj.require_connected(id, doing="tagged")
+    if obj.dry_run:
         return dry_run("tag", id, f"tag {id} with {', '.join(tags)}", tags=tags)
     for name in tags:
-        app.act("tag", id, lambda name=name: client.tag_client(id, name), detail={"tag": name})  # type: ignore[misc]
+        obj.act("tag", id, lambda name=name: client.tag_client(id, name), detail={"tag": name})  # type: ignore[misc]
     now = sorted(client.get_client_tags(id))
     return Result({"id": id, "tags": now}, Lines([f"{id}: {', '.join(now)}"]))
 
@@ -220,21 +238,21 @@ def untag(
 
     JSON: {"id", "tags"} with the tags left.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     if all_tags == bool(tags):
         raise UsageProblem("give the tags to remove, or --all (not both)")
     non_empty(id=id)
     for name in tags or []:
         non_empty(tag=name)
-    app.require_connected(id, doing="untagged")
-    if app.dry_run:
+    obj.require_connected(id, doing="untagged")
+    if obj.dry_run:
         what = "every tag" if all_tags else ", ".join(tags or [])
         return dry_run("untag", id, f"remove {what} from {id}", tags=tags or [], all=all_tags)
     if all_tags:
-        app.act("untag", id, lambda: client.clear_tag_client(id), detail={"all": True})
+        obj.act("untag", id, lambda: client.clear_tag_client(id), detail={"all": True})
     for name in tags or []:
-        app.act(
+        obj.act(
             "untag",
             id,
             lambda name=name: client.untag_client(id, name),  # type: ignore[misc]
@@ -256,17 +274,17 @@ def rename(
     JSON: {"old_id", "new_id", "renamed"}. Exit 1 when OLD is not connected or NEW
     is taken.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(current_id=old, new_id=new)
-    if app.dry_run:
-        registered = app.registered()
+    if obj.dry_run:
+        registered = obj.registered()
         if old not in registered:
             raise NotDone(f"no connection {old!r}; nothing would be renamed")
         if new in registered:
             raise NotDone(f"{new!r} is already taken; nothing would be renamed")
         return dry_run("rename", old, f"rename {old} to {new}", new_id=new)
-    renamed = app.act(
+    renamed = obj.act(
         "rename",
         old,
         lambda: client.rename_connection(old, new),

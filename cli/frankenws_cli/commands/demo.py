@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from frankenws_cli._context import AppContext, state
+from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import UsageProblem
 from frankenws_cli._output import Lines, Result, Stream
 from frankenws_cli._parse import duration
@@ -35,8 +35,8 @@ def demo(
     """A guided tour: list, search, show, disconnect a user, a security sweep and a
     maintenance, on the embedded fake with real WebSocket clients. No server needed.
     """
-    app = state(ctx)
-    if app.json:
+    obj = context_of(ctx)
+    if obj.json:
         raise UsageProblem("demo is a guided tour for humans; it has no --json output")
     seconds = duration(grace, "--grace", allow_zero=True)
     from frankenws.testing import FakeFrankenPHP, Population
@@ -48,17 +48,19 @@ def demo(
     except BaseException:
         server.close()
         raise
-    return Stream(_tour(app, server, people, seconds))
+    # The root command, to run each step in this process; reached through the
+    # context rather than by importing _app, which imports this module.
+    root = ctx.find_root().command
+    return Stream(_tour(obj, root, server, people, seconds))
 
 
 def _say(*lines: str) -> Result:
     return Result(None, Lines(list(lines)))
 
 
-def _tour(app: AppContext, server: Any, people: Any, grace: float) -> Iterator[Result]:
-    from frankenws_cli._app import app as root
-
-    command = typer.main.get_command(root)
+def _tour(
+    obj: AppContext, command: Any, server: Any, people: Any, grace: float
+) -> Iterator[Result]:
     workdir = tempfile.TemporaryDirectory(prefix="frankenws-demo-")
     audit = Path(workdir.name) / "audit.jsonl"
     failures: list[str] = []
@@ -68,7 +70,7 @@ def _tour(app: AppContext, server: Any, people: Any, grace: float) -> Iterator[R
         child = AppContext(
             url=server.admin_url,
             audit_log=audit,
-            actor=app.actor or "demo",
+            actor=obj.actor or "demo",
             read_config=False,
             journal_dir=Path(workdir.name),
         )

@@ -11,7 +11,7 @@ import typer
 
 import frankenws
 from frankenws._config import resolve_target
-from frankenws_cli._context import AppContext, state
+from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import REJECTED, UNREACHABLE, USAGE, CliError, classify
 from frankenws_cli._output import Fields, Lines, Result, Stack, Table
 
@@ -42,7 +42,7 @@ def doctor(ctx: typer.Context) -> Result:
     "config_file", "checks": [{"name", "ok", "detail", "fix"}], "latency_ms",
     "connections"}. The exit code is that of the first failed check.
     """
-    app: AppContext = state(ctx)
+    obj: AppContext = context_of(ctx)
     checks: list[dict[str, Any]] = []
     code = 0
 
@@ -65,7 +65,7 @@ def doctor(ctx: typer.Context) -> Result:
         "connections": None,
     }
     try:
-        settings = app.settings()
+        settings = obj.settings()
     except CliError as exc:
         check("config", False, exc.message, "; ".join(exc.hints) or None, USAGE)
         return _result(data, code)
@@ -97,7 +97,7 @@ def doctor(ctx: typer.Context) -> Result:
         "client_key": settings.key.value,
     }
     try:
-        client = app.make_client(retries=0)
+        client = obj.make_client(retries=0)
     except CliError as exc:
         check("settings", False, exc.message, "; ".join(exc.hints) or None, USAGE)
         return _result(data, code)
@@ -116,7 +116,7 @@ def doctor(ctx: typer.Context) -> Result:
             check(
                 name,
                 False,
-                exc.message,
+                failure.message,
                 "; ".join(failure.hints) or None,
                 failure.exit_code or REJECTED,
             )
@@ -135,7 +135,7 @@ def doctor(ctx: typer.Context) -> Result:
         }
         data["latency_ms"] = latency
         check("latency", True, f"median {latency['median']} ms over {len(samples)} requests")
-    audit = app.audit
+    audit = obj.audit
     if audit.enabled:
         try:
             audit.open()

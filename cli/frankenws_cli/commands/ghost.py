@@ -6,16 +6,18 @@ from typing import Annotated
 
 import typer
 
-from frankenws_cli._context import state
+from frankenws_cli._context import context_of
 from frankenws_cli._output import Lines, Result
+from frankenws_cli._parse import non_empty
 
-from ._common import dry_run, non_empty
+from ._common import CommandGroup, dry_run
 
 __all__ = ["register"]
 
 ghost_app = typer.Typer(
     help="Ghost connections: registered and kept with all their state after the socket closes.",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The connection id.", show_default=False)]
@@ -27,13 +29,13 @@ def on(ctx: typer.Context, id: IdArg) -> Result:
 
     JSON: {"id", "ghost"}. Exit 1 when the id is not registered.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(id=id)
-    if app.dry_run:
-        app.require_connected(id, doing="changed")
+    if obj.dry_run:
+        obj.require_connected(id, doing="changed")
         return dry_run("ghost.on", id, f"make {id} a ghost")
-    done = app.act(
+    done = obj.act(
         "ghost.on",
         id,
         lambda: client.activate_ghost(id),
@@ -55,12 +57,12 @@ def off(ctx: typer.Context, id: IdArg) -> Result:
 
     JSON: {"id", "ghost"}. Exit 1 when the id was not a ghost.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(id=id)
-    if app.dry_run:
+    if obj.dry_run:
         return dry_run("ghost.off", id, f"release ghost {id}", ghost=client.is_ghost(id))
-    released = app.act(
+    released = obj.act(
         "ghost.off",
         id,
         lambda: client.release_ghost(id),
@@ -82,7 +84,7 @@ def status(ctx: typer.Context, id: IdArg) -> Result:
 
     JSON: {"id", "ghost"}.
     """
-    ghost = state(ctx).client().is_ghost(id)
+    ghost = context_of(ctx).client().is_ghost(id)
     return Result({"id": id, "ghost": ghost}, Lines(["ghost" if ghost else "not a ghost"]))
 
 

@@ -6,15 +6,18 @@ from typing import Annotated
 
 import typer
 
-from frankenws_cli._context import state
+from frankenws_cli._context import context_of
 from frankenws_cli._output import Lines, Raw, Result
+from frankenws_cli._parse import non_empty
 
-from ._common import dry_run, non_empty
+from ._common import CommandGroup, check_offline, dry_run
 
 __all__ = ["register"]
 
 global_app = typer.Typer(
-    help="The global key/value store shared by all connections.", no_args_is_help=True
+    help="The global key/value store shared by all connections.",
+    no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 KeyArg = Annotated[str, typer.Argument(metavar="KEY", help="The key.", show_default=False)]
@@ -26,7 +29,7 @@ def get(ctx: typer.Context, key: KeyArg) -> Result:
 
     JSON: {"key", "value"} (value null when missing or expired). Exit 1 when missing.
     """
-    value = state(ctx).client().global_get(key)
+    value = context_of(ctx).client().global_get(key)
     data = {"key": key, "value": value}
     if value is None:
         return Result(data, Lines([]), exit_code=1, notes=[f"no global {key!r} (or it expired)"])
@@ -51,13 +54,14 @@ def set_(
 
     JSON: {"key", "value", "expire_seconds"}.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(key=key)
-    if app.dry_run:
+    if obj.dry_run:
+        check_offline(lambda to: to.global_set(key, value, expire))
         return dry_run("global.set", key, f"set global {key!r}", expire_seconds=expire)
-    app.begin_changes()
-    app.act(
+    obj.begin_changes()
+    obj.act(
         "global.set",
         key,
         lambda: client.global_set(key, value, expire),
@@ -75,7 +79,7 @@ def has(ctx: typer.Context, key: KeyArg) -> Result:
 
     JSON: {"key", "exists"}.
     """
-    exists = state(ctx).client().global_has(key)
+    exists = context_of(ctx).client().global_has(key)
     return Result(
         {"key": key, "exists": exists},
         Lines(["yes" if exists else "no"]),
@@ -89,13 +93,13 @@ def delete(ctx: typer.Context, key: KeyArg) -> Result:
 
     JSON: {"key", "deleted"}. Exit 1 when there was no such key.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(key=key)
-    if app.dry_run:
+    if obj.dry_run:
         exists = client.global_has(key)
         return dry_run("global.delete", key, f"delete global {key!r}", exists=exists)
-    deleted = app.act(
+    deleted = obj.act(
         "global.delete",
         key,
         lambda: client.global_delete(key),

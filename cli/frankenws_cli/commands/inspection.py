@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 import frankenws
-from frankenws_cli._context import AppContext, state
+from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import NotDone
 from frankenws_cli._output import Fields, Lines, Result, Stack, Stream, Table
 
@@ -65,10 +65,12 @@ def clients(
 ) -> Result:
     """List connected ids (filters combine with AND).
 
-    JSON: a sorted list of ids, or {"count": N} with --count.
+    On a terminal: a table of ids and routes (-o wide adds the tags). Piped: one
+    "ID<tab>ROUTE" line per connection. JSON: a sorted list of ids, or {"count": N}
+    with --count.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     if tag is None and expr is None and where is None:
         if count:
             total = client.get_clients_count(route)
@@ -90,15 +92,16 @@ def clients(
     ordered = sorted(ids)
     if count:
         return Result({"count": len(ordered)}, Lines([str(len(ordered))]))
-    if app.json:
-        return Result(ordered)
+    notes = [f"{len(ordered)} connection(s)" if ordered else "no matching connection"]
+    if obj.mode in ("json", "ids"):
+        # Neither shows routes: spare the requests that look them up.
+        return Result(ordered, Lines(ordered), notes=notes)
     where_route = dict.fromkeys(ordered, route) if route else _routes_of(client, ids)
     rows = sorted((where_route.get(i, "-"), i) for i in ordered)
-    return Result(
-        ordered,
-        Table(["ID", "ROUTE"], [(i, r) for r, i in rows]),
-        notes=[f"{len(ordered)} connection(s)" if ordered else "no matching connection"],
-    )
+    if obj.mode == "wide":
+        wide = [(i, r, sorted(client.get_client_tags(i))) for r, i in rows]
+        return Result(ordered, Table(["ID", "ROUTE", "TAGS"], wide), notes=notes)
+    return Result(ordered, Table(["ID", "ROUTE"], [(i, r) for r, i in rows]), notes=notes)
 
 
 def show(
@@ -112,11 +115,11 @@ def show(
     "ping_time_ms", "message_counter", "queued_messages"}. Exit 1 when the id is not
     connected.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     tags = sorted(client.get_client_tags(id))
     stored = dict(sorted(client.get_all_stored_information(id).items()))
-    connected = id in app.registered()
+    connected = id in obj.registered()
     route = _routes_of(client, {id}).get(id) if connected else None
     ghost = client.is_ghost(id)
     ping_ns = client.get_client_ping_time(id)
@@ -189,12 +192,12 @@ def search(
 
     JSON: the sorted list of matching connected ids.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     found = client.search_stored_information(key, op, value, route)
-    ids = sorted(set(found) & app.registered())
-    if app.json:
-        return Result(ids)
+    ids = sorted(set(found) & obj.registered())
+    if obj.mode in ("json", "ids"):
+        return Result(ids, Lines(ids))
     rows = [(i, client.get_stored_information(i, key)) for i in ids]
     return Result(
         ids,
@@ -208,7 +211,7 @@ def routes(ctx: typer.Context) -> Result:
 
     JSON: [{"route", "connections"}] sorted by route.
     """
-    client = state(ctx).client()
+    client = context_of(ctx).client()
     rows: list[dict[str, Any]] = [
         {"route": r, "connections": client.get_clients_count(r)}
         for r in sorted(client.list_routes())
@@ -233,12 +236,12 @@ def tags(
     JSON: [{"tag", "count"}] sorted by tag; with ID, the sorted list of its tags.
     Counts come from the server and include ids that are no longer connected.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     if id is not None:
-        app.require_connected(id, doing="looked up")
+        obj.require_connected(id, doing="looked up")
         own = sorted(client.get_client_tags(id))
-        return Result(own, Lines(own), notes=[] if own else [f"{id} has no tags"])
+        return Result(own, Lines(own), notes=[] if own else [f"{id!r} has no tags"])
     rows = [{"tag": t, "count": client.get_tag_count(t)} for t in sorted(client.get_tags())]
     return Result(
         rows,
@@ -304,8 +307,8 @@ def watch(
     {"time", "server", "connections", "routes": [{"route", "connections"}],
     "top_tags": [{"tag", "count"}]}.
     """
-    app: AppContext = state(ctx)
-    client = app.client()
+    obj: AppContext = context_of(ctx)
+    client = obj.client()
     first = _snapshot(client, top)  # fail fast (exit 3) when the server is unreachable
 
     def frames() -> Iterator[Result]:

@@ -6,17 +6,20 @@ from typing import Annotated
 
 import typer
 
-from frankenws_cli._context import state
+from frankenws_cli._context import context_of
 from frankenws_cli._output import Lines, Result
+from frankenws_cli._parse import non_empty
 
-from ._common import dry_run, ms, non_empty
+from ._common import CommandGroup, dry_run, ms
 
 __all__ = ["register"]
 
 # What the server records for a pong that arrived without a pending ping.
 PLACEHOLDER_NS = 5_000_000
 
-ping_app = typer.Typer(help="Ping measurement of a connection.", no_args_is_help=True)
+ping_app = typer.Typer(
+    help="Ping measurement of a connection.", no_args_is_help=True, cls=CommandGroup
+)
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The connection id.", show_default=False)]
 
@@ -39,13 +42,13 @@ def enable(
 
     JSON: {"id", "enabled", "interval_ms"}. Exit 1 when the id is not connected.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(id=id)
-    app.require_connected(id, doing="changed")
-    if app.dry_run:
+    obj.require_connected(id, doing="changed")
+    if obj.dry_run:
         return dry_run("ping.enable", id, f"enable ping on {id}", interval_ms=interval)
-    app.act(
+    obj.act(
         "ping.enable",
         id,
         lambda: client.enable_ping(id, interval),
@@ -62,13 +65,13 @@ def disable(ctx: typer.Context, id: IdArg) -> Result:
 
     JSON: {"id", "enabled"}. Exit 1 when the id is not connected.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(id=id)
-    app.require_connected(id, doing="changed")
-    if app.dry_run:
+    obj.require_connected(id, doing="changed")
+    if obj.dry_run:
         return dry_run("ping.disable", id, f"disable ping on {id}")
-    app.act("ping.disable", id, lambda: client.disable_ping(id))
+    obj.act("ping.disable", id, lambda: client.disable_ping(id))
     return Result({"id": id, "enabled": False}, Lines([f"ping disabled on {id}"]))
 
 
@@ -78,7 +81,7 @@ def time_(ctx: typer.Context, id: IdArg) -> Result:
 
     JSON: {"id", "ping_time_ns", "ping_time_ms", "measured"}.
     """
-    ns = state(ctx).client().get_client_ping_time(id)
+    ns = context_of(ctx).client().get_client_ping_time(id)
     data = {"id": id, "ping_time_ns": ns, "ping_time_ms": ms(ns), "measured": ns > 0}
     if not ns:
         return Result(

@@ -7,15 +7,18 @@ from typing import Annotated, Any
 
 import typer
 
-from frankenws_cli._context import state
+from frankenws_cli._context import context_of
 from frankenws_cli._output import Lines, Result, Stack, Table
+from frankenws_cli._parse import non_empty
 
-from ._common import dry_run, non_empty
+from ._common import CommandGroup, dry_run
 
 __all__ = ["register"]
 
 queue_app = typer.Typer(
-    help="Message queue counter: record what is sent to a connection.", no_args_is_help=True
+    help="Message queue counter: record what is sent to a connection.",
+    no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The connection id.", show_default=False)]
@@ -35,14 +38,14 @@ def enable(
     JSON: {"id", "enabled", "max_messages", "max_age"}. Exit 1 when the id is not
     connected.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(id=id)
-    app.require_connected(id, doing="changed")
+    obj.require_connected(id, doing="changed")
     detail = {"max_messages": max_messages, "max_age": max_age}
-    if app.dry_run:
+    if obj.dry_run:
         return dry_run("queue.enable", id, f"enable the queue counter of {id}", **detail)
-    app.act(
+    obj.act(
         "queue.enable",
         id,
         lambda: client.enable_queue_counter(id, max_messages, max_age),
@@ -57,12 +60,12 @@ def disable(ctx: typer.Context, id: IdArg) -> Result:
 
     JSON: {"id", "enabled"}. Exit 1 when it was never enabled.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(id=id)
-    if app.dry_run:
+    if obj.dry_run:
         return dry_run("queue.disable", id, f"disable the queue counter of {id}")
-    was = app.act(
+    was = obj.act(
         "queue.disable",
         id,
         lambda: client.disable_queue_counter(id),
@@ -92,7 +95,7 @@ def show(ctx: typer.Context, id: IdArg) -> Result:
     JSON: {"id", "counter", "messages": [{"id", "timestamp", "send_type",
     "send_target", "route", "text", "data_base64"}]} ("text" is null for non-UTF-8).
     """
-    client = state(ctx).client()
+    client = context_of(ctx).client()
     counter = client.get_client_message_counter(id)
     messages = client.get_client_message_queue(id)
     items: list[dict[str, Any]] = [
@@ -135,12 +138,12 @@ def clear(ctx: typer.Context, id: IdArg) -> Result:
 
     JSON: {"id", "cleared"}. Exit 1 when the queue counter was never enabled.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(id=id)
-    if app.dry_run:
+    if obj.dry_run:
         return dry_run("queue.clear", id, f"clear the queue of {id}")
-    cleared = app.act(
+    cleared = obj.act(
         "queue.clear",
         id,
         lambda: client.clear_client_message_queue(id),

@@ -6,17 +6,19 @@ from typing import Annotated
 
 import typer
 
-from frankenws_cli._context import state
+from frankenws_cli._context import context_of
 from frankenws_cli._errors import NotDone
 from frankenws_cli._output import Lines, Raw, Result, Table
+from frankenws_cli._parse import non_empty
 
-from ._common import dry_run, non_empty
+from ._common import CommandGroup, dry_run
 
 __all__ = ["register"]
 
 store_app = typer.Typer(
     help="Per-connection stored information (what the PHP worker keeps on a connection).",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The connection id.", show_default=False)]
@@ -33,11 +35,11 @@ def get(ctx: typer.Context, id: IdArg, key: KeyArg) -> Result:
 
     JSON: {"id", "key", "value"} (value null when missing). Exit 1 when missing.
     """
-    client = state(ctx).client()
+    client = context_of(ctx).client()
     value = client.get_stored_information(id, key)
     data = {"id": id, "key": key, "value": value}
     if value is None:
-        return Result(data, Lines([]), exit_code=1, notes=[f"{id} has no {key!r} stored"])
+        return Result(data, Lines([]), exit_code=1, notes=[f"{id!r} has no {key!r} stored"])
     return Result(data, Raw(_raw(value)))
 
 
@@ -54,13 +56,13 @@ def set_(
 
     JSON: {"id", "key", "value"}. Exit 1 when the id is not connected.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     non_empty(id=id, key=key, value=value)
-    app.require_connected(id, doing="stored")
-    if app.dry_run:
+    obj.require_connected(id, doing="stored")
+    if obj.dry_run:
         return dry_run("store.set", id, f"store {key!r} on {id}", key=key)
-    app.act(
+    obj.act(
         "store.set", id, lambda: client.set_stored_information(id, key, value), detail={"key": key}
     )
     return Result({"id": id, "key": key, "value": value}, Lines([f"stored {key!r} on {id}"]))
@@ -72,13 +74,13 @@ def delete(ctx: typer.Context, id: IdArg, key: KeyArg) -> Result:
 
     JSON: {"id", "key", "deleted"}. Exit 1 when there was no such key.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     if not client.has_stored_information(id, key):
-        raise NotDone(f"{id} has no {key!r} stored; nothing was deleted")
-    if app.dry_run:
+        raise NotDone(f"{id!r} has no {key!r} stored; nothing was deleted")
+    if obj.dry_run:
         return dry_run("store.delete", id, f"delete {key!r} from {id}", key=key)
-    app.act(
+    obj.act(
         "store.delete", id, lambda: client.delete_stored_information(id, key), detail={"key": key}
     )
     return Result({"id": id, "key": key, "deleted": True}, Lines([f"deleted {key!r} from {id}"]))
@@ -90,12 +92,12 @@ def clear(ctx: typer.Context, id: IdArg) -> Result:
 
     JSON: {"id", "deleted_keys"}.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     keys = sorted(client.list_stored_information_keys(id))
-    if app.dry_run:
+    if obj.dry_run:
         return dry_run("store.clear", id, f"delete {len(keys)} key(s) from {id}", keys=keys)
-    app.act("store.clear", id, lambda: client.clear_stored_information(id), detail={"keys": keys})
+    obj.act("store.clear", id, lambda: client.clear_stored_information(id), detail={"keys": keys})
     return Result(
         {"id": id, "deleted_keys": keys}, Lines([f"deleted {len(keys)} key(s) from {id}"])
     )
@@ -108,12 +110,12 @@ def list_(ctx: typer.Context, id: IdArg) -> Result:
     JSON: an object of key to value, sorted by key. Exit 1 when the id is neither
     connected nor has anything stored.
     """
-    app = state(ctx)
-    client = app.client()
+    obj = context_of(ctx)
+    client = obj.client()
     stored = dict(sorted(client.get_all_stored_information(id).items()))
     if not stored:
-        app.require_connected(id, doing="listed")
-        return Result(stored, Lines([]), notes=[f"nothing stored on {id}"])
+        obj.require_connected(id, doing="listed")
+        return Result(stored, Lines([]), notes=[f"nothing stored on {id!r}"])
     return Result(stored, Table(["KEY", "VALUE"], list(stored.items())))
 
 

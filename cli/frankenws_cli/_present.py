@@ -20,16 +20,30 @@ def finish(obj: Any, value: Any) -> int:
     """Show a command's return value; returns the exit code it asks for."""
     from ._jobs import BulkJob, execute
 
-    as_json = isinstance(obj, AppContext) and obj.json
+    mode: _output.Mode = obj.mode if isinstance(obj, AppContext) else "auto"
     if isinstance(value, BulkJob):
         assert isinstance(obj, AppContext)
         value = execute(obj, value)
     if isinstance(value, _output.Result):
-        _output.emit(value, as_json=as_json)
+        _ok_is_the_exit_code(value)
+        _output.emit(value, mode=mode)
         return value.exit_code
     if isinstance(value, _output.Stream):
-        return _output.emit_stream(value, as_json=as_json)
+        return _output.emit_stream(value, mode=mode)
     return 0
+
+
+def _ok_is_the_exit_code(result: _output.Result) -> None:
+    """Make every ``"ok"`` of a JSON document say what the exit code says.
+
+    A report's own ``ok`` only counts failures, but a command can fail for more
+    (``kill`` of an id that is not connected exits 1): scripts read one or the other,
+    and both must agree.
+    """
+    data = result.data
+    for document in (data, data.get("report") if isinstance(data, dict) else None):
+        if isinstance(document, dict) and isinstance(document.get("ok"), bool):
+            document["ok"] = result.exit_code == 0
 
 
 def fail(obj: Any, exc: Exception) -> int:
