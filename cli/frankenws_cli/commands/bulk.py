@@ -67,7 +67,7 @@ def _job(obj: AppContext, plan: Plan, resume: Path | None, journal: Path | None)
         progress: Any, journal_path: Path | None, resume_path: Path | None, on_outcome: Any
     ) -> Any:
         return bulk.run(
-            app.client(),
+            obj.client(),
             plan,
             concurrency=obj.concurrency,
             progress=progress,
