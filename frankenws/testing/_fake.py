@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._clock import Clock, InertScheduler, ManualClock, Scheduler, SystemClock
-from ._handler import AdminHandler, AllowedOrigin, default_origins, parse_origin
+from ._handler import AdminHandler, parse_origin
 from ._http import RawRequest, RawResponse
 from ._state import Event, FakeState, Hook, QueueMessage, VirtualPeer
 from ._transport import FakeTransport
@@ -77,12 +77,7 @@ class FakeFrankenPHP:
             on_message=on_message,
             on_close=on_close,
         )
-        self._custom_origins = allowed_hosts is not None
-        origins: tuple[AllowedOrigin, ...] = (
-            tuple(parse_origin(entry) for entry in allowed_hosts)
-            if allowed_hosts is not None
-            else default_origins(2019)
-        )
+        origins = None if allowed_hosts is None else tuple(parse_origin(e) for e in allowed_hosts)
         self.handler = AdminHandler(
             self.state,
             origins=origins,
@@ -160,7 +155,7 @@ class FakeFrankenPHP:
         ws_port: int = 0,
         *,
         ssl_context: ssl.SSLContext | None = None,
-    ) -> LoopbackServer:
+    ) -> LoopbackServer[FakeFrankenPHP]:
         """Serve this fake on loopback: a real admin port and a real WebSocket port.
 
         Returns a running :class:`LoopbackServer`, also usable as a context manager
@@ -173,7 +168,17 @@ class FakeFrankenPHP:
         """
         from ._server import LoopbackServer
 
-        return LoopbackServer(self, host, admin_port, ws_port, ssl_context).start()
+        server = LoopbackServer(
+            self.state,
+            self.handler.listening_on,
+            self._set_scheduler,
+            self,
+            host,
+            admin_port,
+            ws_port,
+            ssl_context,
+        )
+        return server.start()
 
     # -------------------------------------------------------- virtual sockets
 
@@ -249,11 +254,6 @@ class FakeFrankenPHP:
 
     # ------------------------------------------------------ loopback plumbing
 
-    @property
-    def _state(self) -> FakeState:
-        # The loopback server's name for it.
-        return self.state
-
     def _default_scheduler(self) -> Scheduler:
         # A manual clock fires its own timers; with real time nothing in process can.
         return self.clock if isinstance(self.clock, ManualClock) else InertScheduler()
@@ -261,11 +261,6 @@ class FakeFrankenPHP:
     def _set_scheduler(self, scheduler: Scheduler | None) -> None:
         """Install a real scheduler (the loopback server's); None restores the default."""
         self.state.set_scheduler(scheduler if scheduler is not None else self._default_scheduler())
-
-    def _set_admin_port(self, port: int) -> None:
-        """Make the default allowed hosts follow the admin listener's port."""
-        if not self._custom_origins:
-            self.handler.origins = default_origins(port)
 
     # ------------------------------------------ server mode (PHP functions)
 

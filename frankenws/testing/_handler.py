@@ -106,12 +106,27 @@ class AdminHandler:
         module_loaded: bool = True,
     ) -> None:
         self.state = state
+        self._custom_origins = origins is not None
         self.origins: tuple[AllowedOrigin, ...] = (
             tuple(origins) if origins is not None else default_origins(2019)
         )
         self.host_check = host_check
         self.enforce_origin = enforce_origin
         self.module_loaded = module_loaded
+
+    def listening_on(self, port: int) -> AdminHandler:
+        """The same server on a listener at ``port``: Caddy's default hosts follow it.
+
+        Explicit ``origins`` stay as they are. The state is shared, so the loopback
+        server and the in-process transport (which claims port 2019) serve one fake.
+        """
+        return AdminHandler(
+            self.state,
+            origins=self.origins if self._custom_origins else default_origins(port),
+            host_check=self.host_check,
+            enforce_origin=self.enforce_origin,
+            module_loaded=self.module_loaded,
+        )
 
     def __call__(self, raw: RawRequest) -> RawResponse:
         return self.handle(raw)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import aiohttp
 
+    from ._fake import FakeFrankenPHP
     from ._server import LoopbackServer
     from ._state import Event, Hook
 
@@ -169,7 +170,7 @@ class Population:
 
     def __init__(
         self,
-        server: LoopbackServer,
+        server: LoopbackServer[FakeFrankenPHP],
         size: int = 50,
         *,
         seed: int = 0,

@@ -4,7 +4,8 @@ Both run on one asyncio loop in a background thread, so synchronous tests (and t
 synchronous ``frankenws.Client``) can use them without an event loop of their own. The
 admin port feeds every request to the same pure handler as the in-process transport;
 the WebSocket port registers each connection in the fake's state through a
-:class:`SocketPeer`. Strictly private: the public entry point is ``FakeFrankenPHP.serve``.
+:class:`SocketPeer`. Like the in-process transport it is an adapter: it gets the handler,
+the state and two callbacks, and knows nothing else of ``FakeFrankenPHP``.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._http import RawRequest
+from ._clock import Scheduler
+from ._http import RawRequest, RawResponse
+from ._state import FakeState
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from ._fake import FakeFrankenPHP
+    from frankenws import AsyncClient, Client
 
 __all__ = ["LoopbackServer", "SocketPeer"]
 
@@ -50,8 +53,6 @@ class SocketPeer:
         self._loop = loop
         self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._open = True
-        self.sent: list[bytes] = []
-        self.close_reason = ""
 
     @property
     def is_open(self) -> bool:
@@ -70,7 +71,6 @@ class SocketPeer:
     def write(self, data: bytes) -> bool:
         if not self._open:
             return False
-        self.sent.append(data)
         self._put((_WRITE, data))
         return True
 
@@ -91,9 +91,8 @@ class SocketPeer:
             self._open = False
             self._put((_CLOSE, f"{code}:{reason}".encode()))
 
-    def mark_closed(self, reason: str) -> None:
+    def mark_closed(self) -> None:
         self._open = False
-        self.close_reason = reason
 
     async def pump(self) -> None:
         """Send queued frames until the connection ends."""
@@ -148,23 +147,46 @@ class _Timer:
             self._loop.call_soon_threadsafe(self._handle.cancel)
 
 
-class LoopbackServer:
+Owner = TypeVar("Owner")
+Handler = Callable[[RawRequest], RawResponse]
+
+
+class LoopbackServer(Generic[Owner]):
     """A running loopback fake. Use as a context manager; ``close()`` stops it.
 
+    ``FakeFrankenPHP.serve()`` builds one; the constructor is the adapter's contract.
+
+    Args:
+        state: the extension state the WebSocket port registers connections in.
+        handler_for_port: the admin handler for a listener on the given port (Caddy's
+            default allowed hosts name the port), called once the port is bound.
+        install_scheduler: called with the server's timer scheduler once running, and
+            with ``None`` after it stopped.
+        owner: what :attr:`fake` returns (the ``FakeFrankenPHP`` being served).
+        host, admin_port, ws_port: where to listen; port ``0`` picks a free one.
+        ssl_context: serve the admin port over TLS.
+
     Attributes:
-        admin_url: ``http://127.0.0.1:<port>`` of the admin API.
+        admin_port: the admin port (once started).
         ws_port: the WebSocket port; see :meth:`ws_url`.
     """
 
     def __init__(
         self,
-        fake: FakeFrankenPHP,
+        state: FakeState,
+        handler_for_port: Callable[[int], Handler],
+        install_scheduler: Callable[[Scheduler | None], None],
+        owner: Owner,
         host: str = "127.0.0.1",
         admin_port: int = 0,
         ws_port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self._fake = fake
+        self._state = state
+        self._handler_for_port = handler_for_port
+        self._handler: Handler | None = None
+        self._install_scheduler = install_scheduler
+        self._owner = owner
         self._ssl = ssl_context
         self._host = host
         self._want = (admin_port, ws_port)
@@ -178,9 +200,9 @@ class LoopbackServer:
         self.ws_port = 0
 
     @property
-    def fake(self) -> FakeFrankenPHP:
+    def fake(self) -> Owner:
         """The fake whose state this server serves."""
-        return self._fake
+        return self._owner
 
     @property
     def admin_url(self) -> str:
@@ -193,21 +215,21 @@ class LoopbackServer:
             raise ValueError(f"route must start with '/', got {route!r}")
         return f"ws://{self._host}:{self.ws_port}{route}"
 
-    def client(self, **kw: Any) -> Any:
+    def client(self, **kw: Any) -> Client:
         """A ``frankenws.Client`` for this server's admin URL."""
-        import frankenws
+        from frankenws import Client
 
-        return frankenws.Client(self.admin_url, **kw)
+        return Client(self.admin_url, **kw)
 
-    def async_client(self, **kw: Any) -> Any:
+    def async_client(self, **kw: Any) -> AsyncClient:
         """A ``frankenws.AsyncClient`` for this server's admin URL."""
-        import frankenws
+        from frankenws import AsyncClient
 
-        return frankenws.AsyncClient(self.admin_url, **kw)
+        return AsyncClient(self.admin_url, **kw)
 
     # --- lifecycle -----------------------------------------------------------------
 
-    def start(self) -> LoopbackServer:
+    def start(self) -> LoopbackServer[Owner]:
         if self._thread is not None:
             raise RuntimeError("this server is already running")
         self._thread = threading.Thread(target=self._run, name="frankenws-fake", daemon=True)
@@ -226,9 +248,9 @@ class LoopbackServer:
             asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(30)
         thread.join(30)
         self._thread = None
-        self._fake._set_scheduler(None)
+        self._install_scheduler(None)
 
-    def __enter__(self) -> LoopbackServer:
+    def __enter__(self) -> LoopbackServer[Owner]:
         return self
 
     def __exit__(
@@ -277,9 +299,11 @@ class LoopbackServer:
             assert server is not None
             sockets = getattr(server, "sockets", None) or []
             ports.append(sockets[0].getsockname()[1])
+            if application is admin:
+                # Before the next await, so no request can find the handler missing.
+                self._handler = self._handler_for_port(ports[0])
         self.admin_port, self.ws_port = ports
-        self._fake._set_admin_port(self.admin_port)
-        self._fake._set_scheduler(_LoopScheduler(loop))
+        self._install_scheduler(_LoopScheduler(loop))
 
     async def _shutdown(self) -> None:
         for peer in list(self._peers):
@@ -302,7 +326,8 @@ class LoopbackServer:
             headers={k.lower(): v for k, v in request.headers.items()},
             body=await request.read(),
         )
-        answer = self._fake.handle(raw)
+        assert self._handler is not None  # set before the port accepts requests
+        answer = self._handler(raw)
         if answer.drop:
             # What a Go handler panic looks like from outside: no response at all.
             if request.transport is not None:
@@ -330,7 +355,7 @@ class LoopbackServer:
         loop = asyncio.get_running_loop()
         peer = SocketPeer(ws, loop)
         self._peers.add(peer)
-        state = self._fake._state
+        state = self._state
         headers: dict[str, list[str]] = {}
         for name, value in request.headers.items():
             if name.lower() != "host":
@@ -363,7 +388,7 @@ class LoopbackServer:
         finally:
             if not peer.is_open:
                 reason = "use of closed network connection"
-            peer.mark_closed(reason)
+            peer.mark_closed()
             self._peers.discard(peer)
             pump.cancel()
             state.socket_closed(peer, reason)

@@ -250,12 +250,21 @@ def test_host_check_off_and_custom_hosts():
 
 
 def test_admin_port_moves_the_default_hosts():
-    """The loopback server's _set_admin_port re-targets the default allowed hosts."""
+    """A handler listening on another port allows that port; the fake's own keeps 2019."""
     fake = FakeFrankenPHP()
-    fake._set_admin_port(40123)
-    ok = fake.handle(RawRequest("GET", "/frankenphp_ws/getClients", {"host": "127.0.0.1:40123"}))
+    loopback = fake.handler.listening_on(40123)
+    ok = loopback(RawRequest("GET", "/frankenphp_ws/getClients", {"host": "127.0.0.1:40123"}))
     assert ok.status == 200
-    assert fake.handle(RawRequest("GET", "/frankenphp_ws/getClients", HOST)).status == 403
+    assert loopback(RawRequest("GET", "/frankenphp_ws/getClients", HOST)).status == 403
+    assert fake.handle(RawRequest("GET", "/frankenphp_ws/getClients", HOST)).status == 200
+
+
+def test_explicit_hosts_do_not_follow_the_port():
+    """Configured origins are the same on every listener, as in Caddy."""
+    fake = FakeFrankenPHP(allowed_hosts=["admin.internal:8443"])
+    loopback = fake.handler.listening_on(40123)
+    request = RawRequest("GET", "/frankenphp_ws/getClients", {"host": "admin.internal:8443"})
+    assert loopback(request).status == 200
 
 
 class TestEnforceOrigin:
