@@ -6,8 +6,8 @@ hooks standing in for the PHP worker.
 """
 
 from ._clock import ManualClock, SystemClock
+from ._events import Event
 from ._fake import FakeFrankenPHP
 from ._population import Population
-from ._state import Event
 
 __all__ = ["Event", "FakeFrankenPHP", "ManualClock", "Population", "SystemClock"]

@@ -15,9 +15,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._clock import Clock, InertScheduler, ManualClock, Scheduler, SystemClock
+from ._events import Event, Hook
 from ._handler import AdminHandler, parse_origin
 from ._http import RawRequest, RawResponse
-from ._state import Event, FakeState, Hook, QueueMessage, VirtualPeer
+from ._peers import VirtualPeer
+from ._state import FakeState
+from ._tables import RecordedMessage
 from ._transport import FakeTransport
 
 if TYPE_CHECKING:
@@ -92,29 +95,29 @@ class FakeFrankenPHP:
     @property
     def on_open(self) -> Hook | None:
         """Called with the ``open`` event of every new connection."""
-        return self.state._hooks["open"]
+        return self.state.log.hooks["open"]
 
     @on_open.setter
     def on_open(self, hook: Hook | None) -> None:
-        self.state._hooks["open"] = hook
+        self.state.log.hooks["open"] = hook
 
     @property
     def on_message(self) -> Hook | None:
         """Called with every non-empty incoming message (``event.payload``)."""
-        return self.state._hooks["message"]
+        return self.state.log.hooks["message"]
 
     @on_message.setter
     def on_message(self, hook: Hook | None) -> None:
-        self.state._hooks["message"] = hook
+        self.state.log.hooks["message"] = hook
 
     @property
     def on_close(self) -> Hook | None:
         """Called with ``beforeClose``, ``close`` and ``ghostConnectionClose`` events."""
-        return self.state._hooks["close"]
+        return self.state.log.hooks["close"]
 
     @on_close.setter
     def on_close(self, hook: Hook | None) -> None:
-        self.state._hooks["close"] = hook
+        self.state.log.hooks["close"] = hook
 
     def __repr__(self) -> str:
         return f"<FakeFrankenPHP clients={self.state.get_clients_count()} clock={self.clock!r}>"
@@ -386,7 +389,7 @@ class FakeFrankenPHP:
     def get_client_message_counter(self, id: str) -> int:
         return self.state.get_client_message_counter(id)
 
-    def get_client_message_queue(self, id: str) -> list[QueueMessage]:
+    def get_client_message_queue(self, id: str) -> list[RecordedMessage]:
         return self.state.get_client_message_queue(id)
 
     def clear_client_message_queue(self, id: str) -> bool:

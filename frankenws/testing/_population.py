@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import aiohttp
 
+    from ._events import Event, Hook
     from ._fake import FakeFrankenPHP
     from ._server import LoopbackServer
-    from ._state import Event, Hook
 
 __all__ = ["Member", "Population"]
 

@@ -126,9 +126,9 @@ def test_concurrent_use_is_consistent():
 
 def test_event_log_is_bounded(monkeypatch):
     """The event log keeps the most recent events only, trimmed in batches."""
-    from frankenws.testing import _state
+    from frankenws.testing import _events
 
-    monkeypatch.setattr(_state, "MAX_EVENTS", 50)
+    monkeypatch.setattr(_events, "MAX_EVENTS", 50)
     fake = FakeFrankenPHP()
     conn = fake.connect()
     for i in range(200):
