@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._clock import Clock, InertScheduler, ManualClock, Scheduler, SystemClock
 from ._events import Event, Hook
+from ._gojson import go_str
 from ._handler import AdminHandler, parse_origin
 from ._http import RawRequest, RawResponse
 from ._peers import VirtualPeer
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["FakeFrankenPHP"]
 
 
-def _as_bytes(data: bytes | str) -> bytes:
+def _as_bytes(data: str | bytes) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
@@ -226,7 +227,7 @@ class FakeFrankenPHP:
         """Ping payloads the server sent to the virtual connection."""
         return list(self._peer(id).pings)
 
-    def client_message(self, id: str, data: bytes | str) -> None:
+    def client_message(self, id: str, data: str | bytes) -> None:
         """The virtual client sends a data frame (fires ``message``)."""
         self.state.message_received(self._peer(id), _as_bytes(data))
 
@@ -267,26 +268,29 @@ class FakeFrankenPHP:
 
     # ------------------------------------------ server mode (PHP functions)
 
-    def get_clients(self, route: str = "") -> list[str]:
-        return self.state.get_clients(route) or []
+    def get_clients(self, route: str | None = None) -> list[str]:
+        return self.state.get_clients(route or "") or []
 
-    def get_clients_count(self, route: str = "") -> int:
-        return self.state.get_clients_count(route)
+    def get_clients_count(self, route: str | None = None) -> int:
+        return self.state.get_clients_count(route or "")
 
     def list_routes(self) -> list[str]:
         return self.state.list_routes() or []
 
-    def send(self, id: str, data: bytes | str, route: str | None = None) -> bool:
+    def get_clients_by_route(self, route: str) -> list[str]:
+        return self.state.get_clients_by_route(route) or []
+
+    def send(self, id: str, data: str | bytes, route: str | None = None) -> bool:
         return self.state.send(id, _as_bytes(data), route or "")
 
-    def send_all(self, data: bytes | str, route: str | None = None) -> int:
+    def send_all(self, data: str | bytes, route: str | None = None) -> int:
         return self.state.send_all(_as_bytes(data), route or "")
 
-    def send_to_tag(self, tag: str, data: bytes | str, route: str | None = None) -> int:
+    def send_to_tag(self, tag: str, data: str | bytes, route: str | None = None) -> int:
         return self.state.send_to_tag(tag, _as_bytes(data), route or "")
 
     def send_to_tag_expression(
-        self, expression: str, data: bytes | str, route: str | None = None
+        self, expression: str, data: str | bytes, route: str | None = None
     ) -> int:
         return self.state.send_to_tag_expression(expression, _as_bytes(data), route or "")
 
@@ -314,8 +318,9 @@ class FakeFrankenPHP:
     def get_tag_count(self, tag: str) -> int:
         return self.state.get_tag_count(tag)
 
-    def set_stored_information(self, id: str, key: str, value: str) -> None:
-        self.state.set_stored_information(id, key, value)
+    def set_stored_information(self, id: str, key: str, value: str | bytes) -> None:
+        text = go_str(value) if isinstance(value, bytes) else value
+        self.state.set_stored_information(id, key, text)
 
     def get_stored_information(self, id: str, key: str) -> str | None:
         value, exists = self.state.get_stored_information(id, key)
@@ -341,8 +346,8 @@ class FakeFrankenPHP:
     ) -> list[str]:
         return self.state.search_stored_information(key, op, value, route or "") or []
 
-    def global_set(self, key: str, value: bytes | str, exp: int = 0) -> None:
-        self.state.global_set(key, _as_bytes(value), exp)
+    def global_set(self, key: str, value: str | bytes, expire_seconds: int = 0) -> None:
+        self.state.global_set(key, _as_bytes(value), expire_seconds)
 
     def global_get(self, key: str) -> bytes | None:
         return self.state.global_get(key)
@@ -379,8 +384,10 @@ class FakeFrankenPHP:
     def get_client_ping_time(self, id: str) -> int:
         return self.state.get_client_ping_time(id)
 
-    def enable_queue_counter(self, id: str, max_messages: int = 100, max_time: int = 3600) -> bool:
-        self.state.enable_queue_counter(id, max_messages, max_time)
+    def enable_queue_counter(
+        self, id: str, max_messages: int = 100, max_time_seconds: int = 3600
+    ) -> bool:
+        self.state.enable_queue_counter(id, max_messages, max_time_seconds)
         return True
 
     def disable_queue_counter(self, id: str) -> bool:

@@ -85,7 +85,7 @@ def test_server_mode_helpers_return_python_values(fake):
 def test_queue_counter_zero_means_unlimited_in_server_mode(fake, clock):
     """PHP server mode can pass 0 (unlimited), which the admin API cannot."""
     conn = fake.connect()
-    fake.enable_queue_counter(conn, max_messages=0, max_time=0)
+    fake.enable_queue_counter(conn, max_messages=0, max_time_seconds=0)
     for _ in range(150):
         fake.send(conn, "x")
     clock.advance(10**6)
