@@ -2,7 +2,9 @@
 
 Both adapters (the in-process httpx transport and the aiohttp loopback server) turn
 their native request objects into a :class:`RawRequest`, call the one pure handler,
-and write the :class:`RawResponse` back byte for byte. Strictly private.
+and write the :class:`RawResponse` back byte for byte. Both are public as
+``frankenws.testing.RawRequest`` and ``frankenws.testing.RawResponse``: ``fake.handle``
+takes one and ``fake.calls`` records both.
 """
 
 from __future__ import annotations

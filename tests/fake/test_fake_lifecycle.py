@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from frankenws.testing import Event, FakeFrankenPHP, ManualClock
-from frankenws.testing._http import RawRequest
+from frankenws.testing import Event, FakeFrankenPHP, ManualClock, RawRequest
 from frankenws.testing._peers import VirtualPeer
 
 

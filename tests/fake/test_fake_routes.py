@@ -10,8 +10,7 @@ import pytest
 from fake_support import HOST, raw_url
 
 from frankenws._endpoints import ENDPOINTS
-from frankenws.testing import FakeFrankenPHP
-from frankenws.testing._http import RawRequest
+from frankenws.testing import FakeFrankenPHP, RawRequest
 
 JSON_CT = "application/json"
 

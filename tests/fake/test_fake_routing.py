@@ -8,8 +8,7 @@ import httpx
 import pytest
 from fake_support import HOST, raw_url
 
-from frankenws.testing import FakeFrankenPHP
-from frankenws.testing._http import RawRequest
+from frankenws.testing import FakeFrankenPHP, RawRequest
 
 NOT_FOUND = (
     404,
