@@ -381,7 +381,9 @@ def match(path: bytes) -> tuple[Endpoint, dict[str, str]] | None:
         values: dict[str, str] = {}
         for template, raw, segment in zip(endpoint.segments, segments, decoded, strict=True):
             if template.startswith("{"):
-                if not raw:
+                # A segment that decodes to exactly "/" reads as a trailing slash to
+                # Go's mux, and a wildcard never matches one (PROTOCOL.md §13).
+                if not raw or segment == "/":
                     break
                 values[template[1:-1]] = segment
             elif segment != template:

@@ -53,6 +53,35 @@ def test_encoded_slash_stays_inside_a_segment(call):
     assert response.body == b'{"clientID":"user/42","tags":null}\n'
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/frankenphp_ws/getTags/%2F",
+        "/frankenphp_ws/untag/%2F/t",
+        "/frankenphp_ws/untag/c/%2f",
+        "/frankenphp_ws/global/get/%2F",
+        "/frankenphp_ws/getClientsByRoute/%2F",
+    ],
+)
+def test_a_value_of_exactly_slash_is_404(target, call):
+    """Go's mux reads a segment decoding to "/" as a trailing slash: no wildcard matches."""
+    method = "DELETE" if "/untag/" in target else "GET"
+    assert triple(call(method, target)) == NOT_FOUND
+
+
+@pytest.mark.parametrize(("wire", "value"), [("a%2F", "a/"), ("%2Fa", "/a"), ("%2F%2F", "//")])
+def test_values_containing_slash_route_normally(wire, value, call):
+    """Only the exact value "/" fails; longer values with slashes reach the route."""
+    response = call("GET", f"/frankenphp_ws/getTags/{wire}")
+    assert response.body == f'{{"clientID":"{value}","tags":null}}\n'.encode()
+
+
+def test_twice_decoded_slash_reaches_the_route(call):
+    """On a 2x route, %252F decodes to "/" in the handler, after the mux matched."""
+    response = call("GET", "/frankenphp_ws/getClientsByRoute/%252F")
+    assert response.body == b'{"clients":null,"count":0,"route":"/"}\n'
+
+
 def test_literal_segments_match_after_unescaping(call):
     """ServeMux unescapes every segment, so %54 spells the T of getTags."""
     response = call("GET", "/frankenphp_ws/get%54ags/x")
