@@ -23,6 +23,7 @@ from ._peers import VirtualPeer
 from ._state import FakeState
 from ._tables import RecordedMessage
 from ._transport import FakeTransport
+from ._versions import DEFAULT_CADDY, DEFAULT_GO, Versions
 
 if TYPE_CHECKING:
     from frankenws import AsyncClient, Client
@@ -56,6 +57,11 @@ class FakeFrankenPHP:
             defaults to ``localhost``, ``127.0.0.1`` and ``[::1]`` on port 2019.
         enforce_origin: Caddy's ``enforce_origin``.
         module_loaded: False makes a Caddy without the extension (every route 404s).
+        go_version, caddy_version: the releases whose bytes to reproduce; default the
+            ones the extension's go.mod pins (Go 1.25, Caddy 2.10.2). Go 1.26 redirects
+            with 307, Go 1.27 writes invalid UTF-8 in JSON as raw U+FFFD, Caddy 2.11
+            refuses ``Upgrade: websocket`` with a 400. ``ValueError`` for anything that
+            is not a Go 1.x or Caddy 2.x version.
         on_open, on_message, on_close: hooks standing in for the PHP worker;
             ``on_close`` receives ``beforeClose``, ``close`` and
             ``ghostConnectionClose`` events.
@@ -69,10 +75,13 @@ class FakeFrankenPHP:
         allowed_hosts: Iterable[str] | None = None,
         enforce_origin: bool = False,
         module_loaded: bool = True,
+        go_version: str = DEFAULT_GO,
+        caddy_version: str = DEFAULT_CADDY,
         on_open: Hook | None = None,
         on_message: Hook | None = None,
         on_close: Hook | None = None,
     ) -> None:
+        versions = Versions.parse(go_version, caddy_version)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.state = FakeState(
             self.clock,
@@ -88,6 +97,7 @@ class FakeFrankenPHP:
             host_check=host_check,
             enforce_origin=enforce_origin,
             module_loaded=module_loaded,
+            versions=versions,
         )
         self._peers: dict[str, VirtualPeer] = {}
         self._transport: FakeTransport | None = None

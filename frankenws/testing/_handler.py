@@ -20,10 +20,12 @@ server.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from frankenws._endpoints import Endpoint
 
 from . import _msgs
-from ._gojson import go_str
+from ._gojson import go_str, raw_replacement_chars
 from ._gonet import (
     URL,
     EscapeError,
@@ -40,9 +42,11 @@ from ._gonet import (
     valid_host_header,
     valid_method,
 )
+from ._goserver import CHUNKING_THRESHOLD
 from ._http import RawRequest, RawResponse
-from ._routes import ROUTES, RouteArgs, api_error
+from ._routes import JSON_HEADERS, READS_BODY, ROUTES, RouteArgs, api_error
 from ._state import FakeState
+from ._versions import DEFAULT_CADDY, DEFAULT_GO, Versions
 
 __all__ = ["AdminHandler", "AllowedOrigin", "default_origins", "parse_origin"]
 
@@ -83,6 +87,16 @@ def _with_headers(response: RawResponse, extra: Sequence[tuple[str, str]]) -> Ra
     return RawResponse(response.status, headers, response.body, response.drop, response.close)
 
 
+@dataclass(frozen=True, slots=True)
+class _Routed:
+    """A request that passed the server, Caddy and the mux: what the route gets."""
+
+    endpoint: Endpoint
+    params: dict[str, str]
+    url: URL
+    extra_headers: tuple[tuple[str, str], ...]
+
+
 class AdminHandler:
     """Caddy's admin server with the extension's 41 routes, over a :class:`FakeState`.
 
@@ -94,6 +108,7 @@ class AdminHandler:
             and unix sockets in the real server).
         enforce_origin: Caddy's ``enforce_origin``.
         module_loaded: False imitates a Caddy without the extension.
+        versions: the Go and Caddy releases whose bytes to reproduce.
     """
 
     def __init__(
@@ -104,6 +119,7 @@ class AdminHandler:
         host_check: bool = True,
         enforce_origin: bool = False,
         module_loaded: bool = True,
+        versions: Versions | None = None,
     ) -> None:
         self.state = state
         self._custom_origins = origins is not None
@@ -113,6 +129,7 @@ class AdminHandler:
         self.host_check = host_check
         self.enforce_origin = enforce_origin
         self.module_loaded = module_loaded
+        self.versions = versions or Versions.parse(DEFAULT_GO, DEFAULT_CADDY)
 
     def listening_on(self, port: int) -> AdminHandler:
         """The same server on a listener at ``port``: Caddy's default hosts follow it.
@@ -126,6 +143,7 @@ class AdminHandler:
             host_check=self.host_check,
             enforce_origin=self.enforce_origin,
             module_loaded=self.module_loaded,
+            versions=self.versions,
         )
 
     def __call__(self, raw: RawRequest) -> RawResponse:
@@ -133,14 +151,33 @@ class AdminHandler:
 
     def handle(self, raw: RawRequest) -> RawResponse:
         """Answer one request exactly as the real admin endpoint would."""
-        response = self._serve(raw)
+        routed = self._serve(raw)
+        if isinstance(routed, _Routed):
+            args = RouteArgs(routed.params, parse_query(routed.url.raw_query), raw.body)
+            response = ROUTES[routed.endpoint.name](self.state, args)
+            if self.versions.raw_replacement_char and response.headers == JSON_HEADERS:
+                response = replace(response, body=raw_replacement_chars(response.body))
+            response = _with_headers(response, routed.extra_headers)
+        else:
+            response = routed
         if raw.method == "HEAD" and response.body and not response.close:
             # Go's server discards whatever a handler writes for HEAD (but writes its
-            # own raw 400 verbatim).
-            return RawResponse(response.status, response.headers)
+            # own raw 400 verbatim); a body that fit its buffer still sets the length.
+            length = len(response.body)
+            announced = (("Content-Length", str(length)),) if length <= CHUNKING_THRESHOLD else ()
+            return RawResponse(response.status, (*response.headers, *announced))
         return response
 
-    def _serve(self, raw: RawRequest) -> RawResponse:
+    def reads_body(self, raw: RawRequest) -> bool:
+        """Whether the route answering ``raw`` reads the body before it answers.
+
+        Go's handlers read it themselves; every other answer is written without
+        waiting for a body, which matters when it never comes.
+        """
+        routed = self._serve(raw)
+        return isinstance(routed, _Routed) and routed.endpoint.name in READS_BODY
+
+    def _serve(self, raw: RawRequest) -> RawResponse | _Routed:
         target = raw.target.encode("utf-8", "surrogateescape")
         # A space would have split the request line: Go sees a bad HTTP version.
         if not valid_method(raw.method) or b" " in target:
@@ -149,17 +186,19 @@ class AdminHandler:
         if url is None:
             return _bad_request()
         headers = {name.lower(): value for name, value in raw.headers.items()}
-        if "host" not in headers:
+        if "host" not in headers and raw.version != "HTTP/1.0":
             return _bad_request(_msgs.MISSING_HOST)
-        if not valid_host_header(headers["host"]):
+        if not valid_host_header(headers.get("host", "")):
             return _bad_request(_msgs.MALFORMED_HOST)
-        host = url.host or headers["host"]
+        host = url.host or headers.get("host", "")
         if target == b"*" and raw.method == "OPTIONS":
             # Go's server answers "OPTIONS *" itself, before any handler.
             return RawResponse(200)
 
         # Caddy's adminHandler.serveHTTP.
         if "websocket" in headers.get("upgrade", ""):
+            if self.versions.websocket_refusal_400:
+                return api_error(400, _msgs.WEBSOCKET_REFUSED_2_11)
             return api_error(500, _msgs.WEBSOCKET_REFUSED)
         if self.host_check and not any(host == origin.host for origin in self.origins):
             return api_error(403, _msgs.HOST_NOT_ALLOWED.format(host))
@@ -168,7 +207,8 @@ class AdminHandler:
             refusal = self._check_origin(raw.method, headers, extra)
             if refusal is not None:
                 return refusal
-        return _with_headers(self._mux(raw, url), extra)
+        routed = self._mux(raw, url, tuple(extra))
+        return routed if isinstance(routed, _Routed) else _with_headers(routed, extra)
 
     def _check_origin(
         self, method: str, headers: Mapping[str, str], extra: list[tuple[str, str]]
@@ -192,13 +232,15 @@ class AdminHandler:
         extra.append(("Access-Control-Allow-Origin", _origin_string(parsed)))
         return None
 
-    def _mux(self, raw: RawRequest, url: URL) -> RawResponse:
+    def _mux(
+        self, raw: RawRequest, url: URL, extra: tuple[tuple[str, str], ...]
+    ) -> RawResponse | _Routed:
         if url.path == b"*":
             return RawResponse(400, (("Connection", "close"),), close=True)
         escaped = escaped_path(url.path)
         cleaned = clean_path(escaped.decode("ascii")).encode("ascii")
         if cleaned != escaped:
-            return _redirect(raw.method, cleaned, url.raw_query)
+            return _redirect(raw.method, cleaned, url.raw_query, self.versions)
         found = match(cleaned) if self.module_loaded else None
         if found is None:
             return _msgs.NOT_FOUND
@@ -211,8 +253,7 @@ class AdminHandler:
                     params[name] = go_query_unescape(params[name])
                 except EscapeError as exc:
                     return api_error(400, _msgs.INVALID_ENCODING.format(name, exc))
-        args = RouteArgs(params, parse_query(url.raw_query), raw.body)
-        return ROUTES[endpoint.name](self.state, args)
+        return _Routed(endpoint, params, url, extra)
 
 
 def _origin_string(url: URL) -> str:
@@ -225,13 +266,16 @@ def _origin_string(url: URL) -> str:
     return text + ("?" if url.force_query else "")
 
 
-def _redirect(method: str, clean_escaped: bytes, raw_query: bytes) -> RawResponse:
-    """ServeMux's redirect to the cleaned path, as Go ≤ 1.25 builds it.
+def _redirect(
+    method: str, clean_escaped: bytes, raw_query: bytes, versions: Versions
+) -> RawResponse:
+    """ServeMux's redirect to the cleaned path.
 
-    Go puts the cleaned *escaped* path into ``URL.Path`` and calls ``String()``, which
-    escapes it again: a ``%2F`` in the original comes back as ``%252F``.
+    Up to Go 1.25 the mux puts the cleaned *escaped* path into ``URL.Path`` and calls
+    ``String()``, which escapes it again: a ``%2F`` in the original comes back as
+    ``%252F``, with a 301. From Go 1.26 the escapes are kept, with a 307.
     """
-    location = escape_path(clean_escaped)
+    location = clean_escaped if versions.redirect_307 else escape_path(clean_escaped)
     if raw_query:
         location += b"?" + raw_query
     # http.Redirect re-cleans the path part (a no-op here) and hex-escapes non-ASCII.
@@ -243,6 +287,7 @@ def _redirect(method: str, clean_escaped: bytes, raw_query: bytes) -> RawRespons
         headers.append(("Content-Type", "text/html; charset=utf-8"))
     body = b""
     if method == "GET":
-        text = _msgs.REDIRECT_BODY.format(html_escape(url), _msgs.MOVED_PERMANENTLY)
+        status_text = _msgs.TEMPORARY_REDIRECT if versions.redirect_307 else _msgs.MOVED_PERMANENTLY
+        text = _msgs.REDIRECT_BODY.format(html_escape(url), status_text)
         body = text.encode("utf-8", "surrogateescape")
-    return RawResponse(301, tuple(sorted(headers)), body)
+    return RawResponse(307 if versions.redirect_307 else 301, tuple(sorted(headers)), body)

@@ -21,10 +21,13 @@ class RawRequest:
 
     method: str
     target: str
-    """The request target as sent: the escaped path plus ``?query`` if any (ASCII)."""
+    """The request target as sent: the escaped path plus ``?query`` if any (raw bytes
+    beyond ASCII, as Go accepts them, are decoded with ``surrogateescape``)."""
     headers: Mapping[str, str] = field(default_factory=dict)
     """Header names lower-cased."""
     body: bytes = b""
+    version: str = "HTTP/1.1"
+    """The request line's protocol (HTTP/1.0 may omit the Host header)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,8 @@ BAD_REQUEST = "400 Bad Request"
 MISSING_HOST = "missing required Host header"
 MALFORMED_HOST = "malformed Host header"
 HEADERS_TOO_LARGE = "431 Request Header Fields Too Large"
+VERSION_NOT_SUPPORTED = "505 HTTP Version Not Supported: unsupported protocol version"
+UNSUPPORTED_TRANSFER_ENCODING = "Unsupported transfer encoding"
 MOVED_PERMANENTLY = "Moved Permanently"
 TEMPORARY_REDIRECT = "Temporary Redirect"
 REDIRECT_BODY = '<a href="{}">{}</a>.\n\n'

@@ -18,9 +18,30 @@ from ._gonet import go_parse_int
 from ._http import RawResponse
 from ._state import FakeState
 
-__all__ = ["ROUTES", "Route", "RouteArgs", "api_error", "json_response"]
+__all__ = [
+    "JSON_HEADERS",
+    "READS_BODY",
+    "ROUTES",
+    "Route",
+    "RouteArgs",
+    "api_error",
+    "json_response",
+]
 
-_JSON = (("Content-Type", "application/json"),)
+JSON_HEADERS = (("Content-Type", "application/json"),)
+
+READS_BODY = frozenset(
+    {
+        "send",
+        "send_all",
+        "send_to_tag",
+        "send_to_tag_expression",
+        "tag_client",
+        "set_stored_information",
+        "global_set",
+    }
+)
+"""The routes whose Go handler reads the request body (``io.ReadAll``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +77,7 @@ def route(name: str) -> Callable[[Route], Route]:
 
 
 def json_response(value: JSONValue, status: int = 200) -> RawResponse:
-    return RawResponse(status, _JSON, dumps(value))
+    return RawResponse(status, JSON_HEADERS, dumps(value))
 
 
 def api_error(status: int, message: str) -> RawResponse:

@@ -2,8 +2,9 @@
 
 Both run on one asyncio loop in a background thread, so synchronous tests (and the
 synchronous ``frankenws.Client``) can use them without an event loop of their own. The
-admin port feeds every request to the same pure handler as the in-process transport;
-the WebSocket port registers each connection in the fake's state through a
+admin port frames HTTP like Go's server (``_goserver``) and feeds every request to the
+same pure handler as the in-process transport; the WebSocket port (aiohttp, refusing
+what gws refuses) registers each connection in the fake's state through a
 :class:`SocketPeer`. Like the in-process transport it is an adapter: it gets the handler,
 the state and two callbacks, and knows nothing else of ``FakeFrankenPHP``.
 """
@@ -14,12 +15,14 @@ import asyncio
 import contextlib
 import ssl
 import threading
-from collections.abc import Callable
-from http import HTTPStatus
+import time
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from . import _msgs
 from ._clock import Scheduler
+from ._goserver import READ_LIMIT, serve_connection
 from ._http import RawRequest, RawResponse
 from ._state import FakeState
 
@@ -148,7 +151,14 @@ class _Timer:
 
 
 Owner = TypeVar("Owner")
-Handler = Callable[[RawRequest], RawResponse]
+
+
+class AdminPort(Protocol):
+    """What the admin port needs from the fake's handler."""
+
+    def __call__(self, raw: RawRequest) -> RawResponse: ...
+
+    def reads_body(self, raw: RawRequest) -> bool: ...
 
 
 class LoopbackServer(Generic[Owner]):
@@ -174,7 +184,7 @@ class LoopbackServer(Generic[Owner]):
     def __init__(
         self,
         state: FakeState,
-        handler_for_port: Callable[[int], Handler],
+        handler_for_port: Callable[[int], AdminPort],
         install_scheduler: Callable[[Scheduler | None], None],
         owner: Owner,
         host: str = "127.0.0.1",
@@ -184,7 +194,7 @@ class LoopbackServer(Generic[Owner]):
     ) -> None:
         self._state = state
         self._handler_for_port = handler_for_port
-        self._handler: Handler | None = None
+        self._handler: AdminPort | None = None
         self._install_scheduler = install_scheduler
         self._owner = owner
         self._ssl = ssl_context
@@ -195,6 +205,8 @@ class LoopbackServer(Generic[Owner]):
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._runners: list[web.AppRunner] = []
+        self._admin_server: asyncio.Server | None = None
+        self._admin_writers: set[asyncio.StreamWriter] = set()
         self._peers: set[SocketPeer] = set()
         self.admin_port = 0
         self.ws_port = 0
@@ -281,33 +293,40 @@ class LoopbackServer(Generic[Owner]):
         from aiohttp import web
 
         loop = asyncio.get_running_loop()
-        admin = web.Application(client_max_size=1024**3)
-        admin.router.add_route("*", r"/{tail:[\s\S]*}", self._admin)
-        admin.on_response_prepare.append(_strip_server_header)
+        # The admin port speaks Go's HTTP framing (our own server); only it speaks TLS
+        # (Caddy's remote admin). The WebSocket port is aiohttp, in gws' manner.
+        self._admin_server = await asyncio.start_server(
+            self._admin,
+            self._host,
+            self._want[0],
+            ssl=self._ssl,
+            reuse_address=True,
+            limit=READ_LIMIT,
+        )
+        admin_port = self._admin_server.sockets[0].getsockname()[1]
+        # Before the next await, so no request can find the handler missing.
+        self._handler = self._handler_for_port(admin_port)
         app = web.Application()
-        app.router.add_route("GET", r"/{tail:[\s\S]*}", self._websocket)
-        ports = []
-        for application, port in zip((admin, app), self._want, strict=True):
-            runner = web.AppRunner(application, access_log=None, handle_signals=False)
-            await runner.setup()
-            self._runners.append(runner)
-            # Only the admin port speaks TLS (Caddy's remote admin); the app port is plain.
-            tls = self._ssl if application is admin else None
-            site = web.TCPSite(runner, self._host, port, reuse_address=True, ssl_context=tls)
-            await site.start()
-            server = site._server
-            assert server is not None
-            sockets = getattr(server, "sockets", None) or []
-            ports.append(sockets[0].getsockname()[1])
-            if application is admin:
-                # Before the next await, so no request can find the handler missing.
-                self._handler = self._handler_for_port(ports[0])
-        self.admin_port, self.ws_port = ports
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._websocket)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        self._runners.append(runner)
+        site = web.TCPSite(runner, self._host, self._want[1], reuse_address=True)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self.admin_port, self.ws_port = admin_port, sockets[0].getsockname()[1]
         self._install_scheduler(_LoopScheduler(loop))
 
     async def _shutdown(self) -> None:
         for peer in list(self._peers):
             peer.abort()
+        if self._admin_server is not None:
+            self._admin_server.close()
+            for writer in list(self._admin_writers):
+                writer.transport.abort()
+            await self._admin_server.wait_closed()
         await asyncio.sleep(0)
         for runner in self._runners:
             await runner.cleanup()
@@ -317,40 +336,26 @@ class LoopbackServer(Generic[Owner]):
 
     # --- handlers --------------------------------------------------------------------
 
-    async def _admin(self, request: web.Request) -> web.StreamResponse:
-        from aiohttp import web
-
-        raw = RawRequest(
-            method=request.method,
-            target=request.raw_path,
-            headers={k.lower(): v for k, v in request.headers.items()},
-            body=await request.read(),
-        )
-        assert self._handler is not None  # set before the port accepts requests
-        answer = self._handler(raw)
-        if answer.drop:
-            # What a Go handler panic looks like from outside: no response at all.
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError
-        if answer.close and request.transport is not None:
-            # Go writes its "400 Bad Request" for unparsable targets by hand (no Date, no
-            # Content-Length) and hangs up; aiohttp would add both, so write it raw.
-            reason = HTTPStatus(answer.status).phrase
-            head = f"HTTP/1.1 {answer.status} {reason}\r\n"
-            head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
-            request.transport.write(head.encode("latin-1") + b"\r\n" + answer.body)
-            request.transport.close()
-            raise asyncio.CancelledError
-        response = web.Response(status=answer.status, body=answer.body or None)
-        for name, value in answer.headers:
-            response.headers[name] = value
-        return response
+    async def _admin(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = self._handler
+        assert handler is not None  # set before the port accepts connections
+        self._admin_writers.add(writer)
+        try:
+            await serve_connection(reader, writer, handler, handler.reads_body)
+        finally:
+            self._admin_writers.discard(writer)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         from aiohttp import WSMsgType, web
 
-        ws = web.WebSocketResponse(autoping=False, max_msg_size=_MAX_INCOMING)
+        refusal = _gws_refusal(request.method, request.headers)
+        if refusal is not None:
+            if request.transport is not None:
+                request.transport.write(refusal)
+                request.transport.close()
+            raise asyncio.CancelledError
+        # gws built without options never negotiates permessage-deflate.
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=_MAX_INCOMING, compress=False)
         await ws.prepare(request)
         loop = asyncio.get_running_loop()
         peer = SocketPeer(ws, loop)
@@ -395,6 +400,23 @@ class LoopbackServer(Generic[Owner]):
         return ws
 
 
-async def _strip_server_header(request: web.Request, response: web.StreamResponse) -> None:
-    # The real admin server sends no Server header; aiohttp always adds one.
-    response.headers.popall("Server", None)
+def _gws_refusal(method: str, headers: Mapping[str, str]) -> bytes | None:
+    """gws' answer to an upgrade it refuses (its checks, in its order), or None."""
+    if method != "GET":
+        reason = _msgs.GWS_HANDSHAKE_ERROR
+    elif headers.get("Sec-WebSocket-Version", "").lower() != "13":
+        reason = _msgs.GWS_VERSION_NOT_SUPPORTED
+    elif (
+        "upgrade" not in headers.get("Connection", "").lower()
+        or headers.get("Upgrade", "").lower() != "websocket"
+        or not headers.get("Sec-WebSocket-Key")
+    ):
+        reason = _msgs.GWS_HANDSHAKE_ERROR
+    else:
+        return None
+    date = time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime())
+    head = (
+        f"HTTP/1.1 400 Bad Request\r\nDate: {date}\r\nContent-Length: {len(reason)}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    )
+    return (head + reason).encode("ascii")
