@@ -3,8 +3,9 @@
 The extension's ``go.mod`` pins Caddy v2.10.2 built with Go 1.25; those are the
 defaults. Newer releases change a few bytes the admin port writes (PROTOCOL.md §13):
 
-* Go ≥ 1.26: non-canonical paths redirect with 307 instead of 301, and the
-  ``Location`` keeps the request's escapes;
+* Go ≥ 1.26: non-canonical paths redirect with 307 instead of 301 (the ``Location`` is
+  built as before: measured with Caddy 2.11.7 on Go 1.26.8, a ``%2F`` still comes back
+  as ``%252F``);
 * Go ≥ 1.27: ``encoding/json`` writes an invalid UTF-8 byte as the raw bytes of U+FFFD
   instead of the escape ``\\ufffd``;
 * Caddy ≥ 2.11: a request carrying ``Upgrade: websocket`` gets 400 ``WebSocket

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from frankenws.testing import FakeFrankenPHP, LoopbackServer
+from frankenws.testing import FakeFrankenPHP, LoopbackServer, _goserver
 
 
 def exchange(url: str, request: bytes, timeout: float = 5.0) -> bytes:
@@ -126,6 +126,19 @@ def test_get_announcing_a_chunked_body_is_answered_at_once(served):
     answer = exchange(url, request, timeout=3)
     assert answer.endswith(b'{"count":60}\n')
     assert time.monotonic() - started < 2.5
+
+
+def test_an_unread_body_that_never_comes_times_out(served, monkeypatch):
+    """Kept alive, Go waits for the body it must discard; at the read timeout it answers
+    and closes the connection (Caddy's admin server allows 10 s)."""
+    monkeypatch.setattr(_goserver, "READ_TIMEOUT", 0.5)
+    url = served.admin_url
+    request = b"GET /frankenphp_ws/getClientsCount HTTP/1.1\r\n" + host(url)
+    started = time.monotonic()
+    answer = exchange(url, request + b"Transfer-Encoding: chunked\r\n\r\n", timeout=5)
+    assert 0.4 < time.monotonic() - started < 4
+    assert b"\r\nConnection: close\r\n" in answer
+    assert answer.endswith(b'{"count":60}\n')
 
 
 def test_an_unread_body_is_discarded_and_the_connection_kept(served):
