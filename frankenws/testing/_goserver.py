@@ -90,6 +90,10 @@ async def serve_connection(
         await writer.drain()
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
+    except Exception:
+        # A failure inside the handler (a hook's exception, kept in the fake's
+        # hook_errors) looks like a Go handler panic: the connection drops unanswered.
+        writer.transport.abort()
     finally:
         writer.close()
 

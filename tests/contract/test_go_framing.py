@@ -202,3 +202,22 @@ def test_framing_like_caddy(real_caddy, bare, case):
     assert got.replace(urlsplit(bare).netloc.encode(), b"HOST") == want.replace(
         urlsplit(real_caddy).netloc.encode(), b"HOST"
     )
+
+
+def test_a_failing_hook_drops_the_request_like_a_go_panic():
+    """Over loopback a hook's exception is recorded and the request goes unanswered."""
+    import httpx
+
+    fake = FakeFrankenPHP()
+
+    def failing(event: object) -> None:
+        raise RuntimeError("the worker crashed")
+
+    conn = fake.connect("/chat")
+    fake.on_close = failing
+    with fake.serve() as server:
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.post(f"{server.admin_url}/frankenphp_ws/killConnection/{conn}")
+        assert [str(error) for error in fake.hook_errors][:1] == ["the worker crashed"]
+        answer = httpx.get(f"{server.admin_url}/frankenphp_ws/getClientsCount")
+        assert answer.text == '{"count":0}\n'
