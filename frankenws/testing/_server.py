@@ -308,6 +308,7 @@ class LoopbackServer(Generic[Owner]):
         self._handler = self._handler_for_port(admin_port)
         app = web.Application()
         app.router.add_route("*", r"/{tail:[\s\S]*}", self._websocket)
+        app.on_response_prepare.append(_gws_headers)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         self._runners.append(runner)
@@ -398,6 +399,15 @@ class LoopbackServer(Generic[Owner]):
             pump.cancel()
             state.socket_closed(peer, reason)
         return ws
+
+
+async def _gws_headers(request: web.Request, response: web.StreamResponse) -> None:
+    # gws' 101 carries Upgrade, Connection and Sec-WebSocket-Accept only; aiohttp would
+    # add Date and Server.
+    response.headers.popall("Server", None)
+    response.headers.popall("Date", None)
+    if response.status == 101:
+        response.headers["Connection"] = "Upgrade"
 
 
 def _gws_refusal(method: str, headers: Mapping[str, str]) -> bytes | None:
