@@ -15,10 +15,15 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._clock import Clock, InertScheduler, ManualClock, Scheduler, SystemClock
-from ._handler import AdminHandler, AllowedOrigin, default_origins, parse_origin
+from ._events import Event, Hook
+from ._gojson import go_str
+from ._handler import AdminHandler, parse_origin
 from ._http import RawRequest, RawResponse
-from ._state import Event, FakeState, Hook, QueueMessage, VirtualPeer
+from ._peers import VirtualPeer
+from ._state import FakeState
+from ._tables import RecordedMessage
 from ._transport import FakeTransport
+from ._versions import DEFAULT_CADDY, DEFAULT_GO, Versions
 
 if TYPE_CHECKING:
     from frankenws import AsyncClient, Client
@@ -28,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["FakeFrankenPHP"]
 
 
-def _as_bytes(data: bytes | str) -> bytes:
+def _as_bytes(data: str | bytes) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
@@ -52,6 +57,11 @@ class FakeFrankenPHP:
             defaults to ``localhost``, ``127.0.0.1`` and ``[::1]`` on port 2019.
         enforce_origin: Caddy's ``enforce_origin``.
         module_loaded: False makes a Caddy without the extension (every route 404s).
+        go_version, caddy_version: the releases whose bytes to reproduce; default the
+            ones the extension's go.mod pins (Go 1.25, Caddy 2.10.2). Go 1.26 redirects
+            with 307, Go 1.27 writes invalid UTF-8 in JSON as raw U+FFFD, Caddy 2.11
+            refuses ``Upgrade: websocket`` with a 400. ``ValueError`` for anything that
+            is not a Go 1.x or Caddy 2.x version.
         on_open, on_message, on_close: hooks standing in for the PHP worker;
             ``on_close`` receives ``beforeClose``, ``close`` and
             ``ghostConnectionClose`` events.
@@ -65,10 +75,13 @@ class FakeFrankenPHP:
         allowed_hosts: Iterable[str] | None = None,
         enforce_origin: bool = False,
         module_loaded: bool = True,
+        go_version: str = DEFAULT_GO,
+        caddy_version: str = DEFAULT_CADDY,
         on_open: Hook | None = None,
         on_message: Hook | None = None,
         on_close: Hook | None = None,
     ) -> None:
+        versions = Versions.parse(go_version, caddy_version)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.state = FakeState(
             self.clock,
@@ -77,18 +90,14 @@ class FakeFrankenPHP:
             on_message=on_message,
             on_close=on_close,
         )
-        self._custom_origins = allowed_hosts is not None
-        origins: tuple[AllowedOrigin, ...] = (
-            tuple(parse_origin(entry) for entry in allowed_hosts)
-            if allowed_hosts is not None
-            else default_origins(2019)
-        )
+        origins = None if allowed_hosts is None else tuple(parse_origin(e) for e in allowed_hosts)
         self.handler = AdminHandler(
             self.state,
             origins=origins,
             host_check=host_check,
             enforce_origin=enforce_origin,
             module_loaded=module_loaded,
+            versions=versions,
         )
         self._peers: dict[str, VirtualPeer] = {}
         self._transport: FakeTransport | None = None
@@ -97,29 +106,29 @@ class FakeFrankenPHP:
     @property
     def on_open(self) -> Hook | None:
         """Called with the ``open`` event of every new connection."""
-        return self.state._hooks["open"]
+        return self.state.log.hooks["open"]
 
     @on_open.setter
     def on_open(self, hook: Hook | None) -> None:
-        self.state._hooks["open"] = hook
+        self.state.log.hooks["open"] = hook
 
     @property
     def on_message(self) -> Hook | None:
         """Called with every non-empty incoming message (``event.payload``)."""
-        return self.state._hooks["message"]
+        return self.state.log.hooks["message"]
 
     @on_message.setter
     def on_message(self, hook: Hook | None) -> None:
-        self.state._hooks["message"] = hook
+        self.state.log.hooks["message"] = hook
 
     @property
     def on_close(self) -> Hook | None:
         """Called with ``beforeClose``, ``close`` and ``ghostConnectionClose`` events."""
-        return self.state._hooks["close"]
+        return self.state.log.hooks["close"]
 
     @on_close.setter
     def on_close(self, hook: Hook | None) -> None:
-        self.state._hooks["close"] = hook
+        self.state.log.hooks["close"] = hook
 
     def __repr__(self) -> str:
         return f"<FakeFrankenPHP clients={self.state.get_clients_count()} clock={self.clock!r}>"
@@ -160,7 +169,7 @@ class FakeFrankenPHP:
         ws_port: int = 0,
         *,
         ssl_context: ssl.SSLContext | None = None,
-    ) -> LoopbackServer:
+    ) -> LoopbackServer[FakeFrankenPHP]:
         """Serve this fake on loopback: a real admin port and a real WebSocket port.
 
         Returns a running :class:`LoopbackServer`, also usable as a context manager
@@ -173,7 +182,17 @@ class FakeFrankenPHP:
         """
         from ._server import LoopbackServer
 
-        return LoopbackServer(self, host, admin_port, ws_port, ssl_context).start()
+        server = LoopbackServer(
+            self.state,
+            self.handler.listening_on,
+            self._set_scheduler,
+            self,
+            host,
+            admin_port,
+            ws_port,
+            ssl_context,
+        )
+        return server.start()
 
     # -------------------------------------------------------- virtual sockets
 
@@ -218,7 +237,7 @@ class FakeFrankenPHP:
         """Ping payloads the server sent to the virtual connection."""
         return list(self._peer(id).pings)
 
-    def client_message(self, id: str, data: bytes | str) -> None:
+    def client_message(self, id: str, data: str | bytes) -> None:
         """The virtual client sends a data frame (fires ``message``)."""
         self.state.message_received(self._peer(id), _as_bytes(data))
 
@@ -249,11 +268,6 @@ class FakeFrankenPHP:
 
     # ------------------------------------------------------ loopback plumbing
 
-    @property
-    def _state(self) -> FakeState:
-        # The loopback server's name for it.
-        return self.state
-
     def _default_scheduler(self) -> Scheduler:
         # A manual clock fires its own timers; with real time nothing in process can.
         return self.clock if isinstance(self.clock, ManualClock) else InertScheduler()
@@ -262,33 +276,31 @@ class FakeFrankenPHP:
         """Install a real scheduler (the loopback server's); None restores the default."""
         self.state.set_scheduler(scheduler if scheduler is not None else self._default_scheduler())
 
-    def _set_admin_port(self, port: int) -> None:
-        """Make the default allowed hosts follow the admin listener's port."""
-        if not self._custom_origins:
-            self.handler.origins = default_origins(port)
-
     # ------------------------------------------ server mode (PHP functions)
 
-    def get_clients(self, route: str = "") -> list[str]:
-        return self.state.get_clients(route) or []
+    def get_clients(self, route: str | None = None) -> list[str]:
+        return self.state.get_clients(route or "") or []
 
-    def get_clients_count(self, route: str = "") -> int:
-        return self.state.get_clients_count(route)
+    def get_clients_count(self, route: str | None = None) -> int:
+        return self.state.get_clients_count(route or "")
 
     def list_routes(self) -> list[str]:
         return self.state.list_routes() or []
 
-    def send(self, id: str, data: bytes | str, route: str | None = None) -> bool:
+    def get_clients_by_route(self, route: str) -> list[str]:
+        return self.state.get_clients_by_route(route) or []
+
+    def send(self, id: str, data: str | bytes, route: str | None = None) -> bool:
         return self.state.send(id, _as_bytes(data), route or "")
 
-    def send_all(self, data: bytes | str, route: str | None = None) -> int:
+    def send_all(self, data: str | bytes, route: str | None = None) -> int:
         return self.state.send_all(_as_bytes(data), route or "")
 
-    def send_to_tag(self, tag: str, data: bytes | str, route: str | None = None) -> int:
+    def send_to_tag(self, tag: str, data: str | bytes, route: str | None = None) -> int:
         return self.state.send_to_tag(tag, _as_bytes(data), route or "")
 
     def send_to_tag_expression(
-        self, expression: str, data: bytes | str, route: str | None = None
+        self, expression: str, data: str | bytes, route: str | None = None
     ) -> int:
         return self.state.send_to_tag_expression(expression, _as_bytes(data), route or "")
 
@@ -316,8 +328,9 @@ class FakeFrankenPHP:
     def get_tag_count(self, tag: str) -> int:
         return self.state.get_tag_count(tag)
 
-    def set_stored_information(self, id: str, key: str, value: str) -> None:
-        self.state.set_stored_information(id, key, value)
+    def set_stored_information(self, id: str, key: str, value: str | bytes) -> None:
+        text = go_str(value) if isinstance(value, bytes) else value
+        self.state.set_stored_information(id, key, text)
 
     def get_stored_information(self, id: str, key: str) -> str | None:
         value, exists = self.state.get_stored_information(id, key)
@@ -343,8 +356,8 @@ class FakeFrankenPHP:
     ) -> list[str]:
         return self.state.search_stored_information(key, op, value, route or "") or []
 
-    def global_set(self, key: str, value: bytes | str, exp: int = 0) -> None:
-        self.state.global_set(key, _as_bytes(value), exp)
+    def global_set(self, key: str, value: str | bytes, expire_seconds: int = 0) -> None:
+        self.state.global_set(key, _as_bytes(value), expire_seconds)
 
     def global_get(self, key: str) -> bytes | None:
         return self.state.global_get(key)
@@ -381,8 +394,10 @@ class FakeFrankenPHP:
     def get_client_ping_time(self, id: str) -> int:
         return self.state.get_client_ping_time(id)
 
-    def enable_queue_counter(self, id: str, max_messages: int = 100, max_time: int = 3600) -> bool:
-        self.state.enable_queue_counter(id, max_messages, max_time)
+    def enable_queue_counter(
+        self, id: str, max_messages: int = 100, max_time_seconds: int = 3600
+    ) -> bool:
+        self.state.enable_queue_counter(id, max_messages, max_time_seconds)
         return True
 
     def disable_queue_counter(self, id: str) -> bool:
@@ -391,7 +406,7 @@ class FakeFrankenPHP:
     def get_client_message_counter(self, id: str) -> int:
         return self.state.get_client_message_counter(id)
 
-    def get_client_message_queue(self, id: str) -> list[QueueMessage]:
+    def get_client_message_queue(self, id: str) -> list[RecordedMessage]:
         return self.state.get_client_message_queue(id)
 
     def clear_client_message_queue(self, id: str) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeAlias
 
-__all__ = ["JSONValue", "dumps", "format_float", "go_bytes", "go_str"]
+__all__ = ["JSONValue", "dumps", "format_float", "go_bytes", "go_str", "raw_replacement_chars"]
 
 JSONValue: TypeAlias = (
     bool | int | float | str | Sequence["JSONValue"] | Mapping[str, "JSONValue"] | None
@@ -149,3 +149,16 @@ def dumps(value: JSONValue) -> bytes:
     _encode(value, out)
     out.append("\n")
     return "".join(out).encode("utf-8")
+
+
+# An escape is a backslash preceded by an even number of backslashes.
+_ESCAPED_REPLACEMENT = re.compile(rb"(?<!\\)((?:\\\\)*)\\ufffd")
+
+
+def raw_replacement_chars(encoded: bytes) -> bytes:
+    """Go 1.27's encoding of invalid UTF-8: the raw bytes of U+FFFD, not ``\\ufffd``.
+
+    :func:`dumps` escapes only invalid bytes as ``\\ufffd`` (a real U+FFFD is written
+    raw), so rewriting those escapes gives Go 1.27's output exactly.
+    """
+    return _ESCAPED_REPLACEMENT.sub(lambda m: m.group(1) + "\ufffd".encode(), encoded)

@@ -2,7 +2,9 @@
 
 Both adapters (the in-process httpx transport and the aiohttp loopback server) turn
 their native request objects into a :class:`RawRequest`, call the one pure handler,
-and write the :class:`RawResponse` back byte for byte. Strictly private.
+and write the :class:`RawResponse` back byte for byte. Both are public as
+``frankenws.testing.RawRequest`` and ``frankenws.testing.RawResponse``: ``fake.handle``
+takes one and ``fake.calls`` records both.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ class RawRequest:
 
     method: str
     target: str
-    """The request target as sent: the escaped path plus ``?query`` if any (ASCII)."""
+    """The request target as sent: the escaped path plus ``?query`` if any (raw bytes
+    beyond ASCII, as Go accepts them, are decoded with ``surrogateescape``)."""
     headers: Mapping[str, str] = field(default_factory=dict)
     """Header names lower-cased."""
     body: bytes = b""
+    version: str = "HTTP/1.1"
+    """The request line's protocol (HTTP/1.0 may omit the Host header)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,9 @@
-"""A population of real WebSocket clients for a loopback fake: users of a chat application.
+"""Demo data: real WebSocket clients for a loopback fake, as users of a chat application.
+
+The profiles (user names, routes, stored keys, tags) are fixed demo data for
+``frankenws demo``, ``frankenws fake-server --clients`` and scenario tests, not a model
+of any application of yours; for your own scenarios, open connections with
+``fake.connect`` or any WebSocket client and set up the state you need.
 
 ``Population(server, 50).start()`` opens 50 real WebSocket connections (aiohttp client)
 to a :class:`LoopbackServer`, on ``/chat`` and ``/notifications``. Each client says
@@ -30,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import aiohttp
 
+    from ._events import Event, Hook
+    from ._fake import FakeFrankenPHP
     from ._server import LoopbackServer
-    from ._state import Event, Hook
 
 __all__ = ["Member", "Population"]
 
@@ -149,7 +155,10 @@ def make_profiles(
 
 
 class Population:
-    """Real WebSocket clients connected to a loopback fake. Use as a context manager.
+    """Demo data: real WebSocket clients connected to a loopback fake, with chat profiles.
+
+    Use as a context manager. The profiles are fixed demo data (see the module
+    docstring).
 
     Usage::
 
@@ -169,7 +178,7 @@ class Population:
 
     def __init__(
         self,
-        server: LoopbackServer,
+        server: LoopbackServer[FakeFrankenPHP],
         size: int = 50,
         *,
         seed: int = 0,

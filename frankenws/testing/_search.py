@@ -12,14 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from frankenws._validate import SEARCH_OPERATORS
-
 from ._gojson import go_bytes
 
-__all__ = ["OPERATORS", "compile_matcher", "go_lower", "re2_compile"]
-
-# The same ten names the SDK validates against: the server knows exactly these.
-OPERATORS = SEARCH_OPERATORS
+__all__ = ["compile_matcher", "go_lower", "re2_compile"]
 
 Matcher = Callable[[str], bool]
 

@@ -2,9 +2,11 @@
 
 Both run on one asyncio loop in a background thread, so synchronous tests (and the
 synchronous ``frankenws.Client``) can use them without an event loop of their own. The
-admin port feeds every request to the same pure handler as the in-process transport;
-the WebSocket port registers each connection in the fake's state through a
-:class:`SocketPeer`. Strictly private: the public entry point is ``FakeFrankenPHP.serve``.
+admin port frames HTTP like Go's server (``_goserver``) and feeds every request to the
+same pure handler as the in-process transport; the WebSocket port (aiohttp, refusing
+what gws refuses) registers each connection in the fake's state through a
+:class:`SocketPeer`. Like the in-process transport it is an adapter: it gets the handler,
+the state and two callbacks, and knows nothing else of ``FakeFrankenPHP``.
 """
 
 from __future__ import annotations
@@ -13,17 +15,21 @@ import asyncio
 import contextlib
 import ssl
 import threading
-from collections.abc import Callable
-from http import HTTPStatus
+import time
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from ._http import RawRequest
+from . import _msgs
+from ._clock import Scheduler
+from ._goserver import READ_LIMIT, serve_connection
+from ._http import RawRequest, RawResponse
+from ._state import FakeState
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from ._fake import FakeFrankenPHP
+    from frankenws import AsyncClient, Client
 
 __all__ = ["LoopbackServer", "SocketPeer"]
 
@@ -50,8 +56,6 @@ class SocketPeer:
         self._loop = loop
         self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._open = True
-        self.sent: list[bytes] = []
-        self.close_reason = ""
 
     @property
     def is_open(self) -> bool:
@@ -70,7 +74,6 @@ class SocketPeer:
     def write(self, data: bytes) -> bool:
         if not self._open:
             return False
-        self.sent.append(data)
         self._put((_WRITE, data))
         return True
 
@@ -91,9 +94,8 @@ class SocketPeer:
             self._open = False
             self._put((_CLOSE, f"{code}:{reason}".encode()))
 
-    def mark_closed(self, reason: str) -> None:
+    def mark_closed(self) -> None:
         self._open = False
-        self.close_reason = reason
 
     async def pump(self) -> None:
         """Send queued frames until the connection ends."""
@@ -148,23 +150,53 @@ class _Timer:
             self._loop.call_soon_threadsafe(self._handle.cancel)
 
 
-class LoopbackServer:
+Owner = TypeVar("Owner")
+
+
+class AdminPort(Protocol):
+    """What the admin port needs from the fake's handler."""
+
+    def __call__(self, raw: RawRequest) -> RawResponse: ...
+
+    def reads_body(self, raw: RawRequest) -> bool: ...
+
+
+class LoopbackServer(Generic[Owner]):
     """A running loopback fake. Use as a context manager; ``close()`` stops it.
 
+    ``FakeFrankenPHP.serve()`` builds one; the constructor is the adapter's contract.
+
+    Args:
+        state: the extension state the WebSocket port registers connections in.
+        handler_for_port: the admin handler for a listener on the given port (Caddy's
+            default allowed hosts name the port), called once the port is bound.
+        install_scheduler: called with the server's timer scheduler once running, and
+            with ``None`` after it stopped.
+        owner: what :attr:`fake` returns (the ``FakeFrankenPHP`` being served).
+        host, admin_port, ws_port: where to listen; port ``0`` picks a free one.
+        ssl_context: serve the admin port over TLS.
+
     Attributes:
-        admin_url: ``http://127.0.0.1:<port>`` of the admin API.
+        admin_port: the admin port (once started).
         ws_port: the WebSocket port; see :meth:`ws_url`.
     """
 
     def __init__(
         self,
-        fake: FakeFrankenPHP,
+        state: FakeState,
+        handler_for_port: Callable[[int], AdminPort],
+        install_scheduler: Callable[[Scheduler | None], None],
+        owner: Owner,
         host: str = "127.0.0.1",
         admin_port: int = 0,
         ws_port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self._fake = fake
+        self._state = state
+        self._handler_for_port = handler_for_port
+        self._handler: AdminPort | None = None
+        self._install_scheduler = install_scheduler
+        self._owner = owner
         self._ssl = ssl_context
         self._host = host
         self._want = (admin_port, ws_port)
@@ -173,14 +205,16 @@ class LoopbackServer:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._runners: list[web.AppRunner] = []
+        self._admin_server: asyncio.Server | None = None
+        self._admin_writers: set[asyncio.StreamWriter] = set()
         self._peers: set[SocketPeer] = set()
         self.admin_port = 0
         self.ws_port = 0
 
     @property
-    def fake(self) -> FakeFrankenPHP:
+    def fake(self) -> Owner:
         """The fake whose state this server serves."""
-        return self._fake
+        return self._owner
 
     @property
     def admin_url(self) -> str:
@@ -193,21 +227,21 @@ class LoopbackServer:
             raise ValueError(f"route must start with '/', got {route!r}")
         return f"ws://{self._host}:{self.ws_port}{route}"
 
-    def client(self, **kw: Any) -> Any:
+    def client(self, **kw: Any) -> Client:
         """A ``frankenws.Client`` for this server's admin URL."""
-        import frankenws
+        from frankenws import Client
 
-        return frankenws.Client(self.admin_url, **kw)
+        return Client(self.admin_url, **kw)
 
-    def async_client(self, **kw: Any) -> Any:
+    def async_client(self, **kw: Any) -> AsyncClient:
         """A ``frankenws.AsyncClient`` for this server's admin URL."""
-        import frankenws
+        from frankenws import AsyncClient
 
-        return frankenws.AsyncClient(self.admin_url, **kw)
+        return AsyncClient(self.admin_url, **kw)
 
     # --- lifecycle -----------------------------------------------------------------
 
-    def start(self) -> LoopbackServer:
+    def start(self) -> LoopbackServer[Owner]:
         if self._thread is not None:
             raise RuntimeError("this server is already running")
         self._thread = threading.Thread(target=self._run, name="frankenws-fake", daemon=True)
@@ -226,9 +260,9 @@ class LoopbackServer:
             asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(30)
         thread.join(30)
         self._thread = None
-        self._fake._set_scheduler(None)
+        self._install_scheduler(None)
 
-    def __enter__(self) -> LoopbackServer:
+    def __enter__(self) -> LoopbackServer[Owner]:
         return self
 
     def __exit__(
@@ -259,31 +293,41 @@ class LoopbackServer:
         from aiohttp import web
 
         loop = asyncio.get_running_loop()
-        admin = web.Application(client_max_size=1024**3)
-        admin.router.add_route("*", r"/{tail:[\s\S]*}", self._admin)
-        admin.on_response_prepare.append(_strip_server_header)
+        # The admin port speaks Go's HTTP framing (our own server); only it speaks TLS
+        # (Caddy's remote admin). The WebSocket port is aiohttp, in gws' manner.
+        self._admin_server = await asyncio.start_server(
+            self._admin,
+            self._host,
+            self._want[0],
+            ssl=self._ssl,
+            reuse_address=True,
+            limit=READ_LIMIT,
+        )
+        admin_port = self._admin_server.sockets[0].getsockname()[1]
+        # Before the next await, so no request can find the handler missing.
+        self._handler = self._handler_for_port(admin_port)
         app = web.Application()
-        app.router.add_route("GET", r"/{tail:[\s\S]*}", self._websocket)
-        ports = []
-        for application, port in zip((admin, app), self._want, strict=True):
-            runner = web.AppRunner(application, access_log=None, handle_signals=False)
-            await runner.setup()
-            self._runners.append(runner)
-            # Only the admin port speaks TLS (Caddy's remote admin); the app port is plain.
-            tls = self._ssl if application is admin else None
-            site = web.TCPSite(runner, self._host, port, reuse_address=True, ssl_context=tls)
-            await site.start()
-            server = site._server
-            assert server is not None
-            sockets = getattr(server, "sockets", None) or []
-            ports.append(sockets[0].getsockname()[1])
-        self.admin_port, self.ws_port = ports
-        self._fake._set_admin_port(self.admin_port)
-        self._fake._set_scheduler(_LoopScheduler(loop))
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._websocket)
+        app.on_response_prepare.append(_gws_headers)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        self._runners.append(runner)
+        site = web.TCPSite(runner, self._host, self._want[1], reuse_address=True)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self.admin_port, self.ws_port = admin_port, sockets[0].getsockname()[1]
+        self._install_scheduler(_LoopScheduler(loop))
 
     async def _shutdown(self) -> None:
         for peer in list(self._peers):
             peer.abort()
+        if self._admin_server is not None:
+            self._admin_server.close()
+            for writer in list(self._admin_writers):
+                writer.transport.abort()
+            await self._admin_server.wait_closed()
         await asyncio.sleep(0)
         for runner in self._runners:
             await runner.cleanup()
@@ -293,44 +337,31 @@ class LoopbackServer:
 
     # --- handlers --------------------------------------------------------------------
 
-    async def _admin(self, request: web.Request) -> web.StreamResponse:
-        from aiohttp import web
-
-        raw = RawRequest(
-            method=request.method,
-            target=request.raw_path,
-            headers={k.lower(): v for k, v in request.headers.items()},
-            body=await request.read(),
-        )
-        answer = self._fake.handle(raw)
-        if answer.drop:
-            # What a Go handler panic looks like from outside: no response at all.
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError
-        if answer.close and request.transport is not None:
-            # Go writes its "400 Bad Request" for unparsable targets by hand (no Date, no
-            # Content-Length) and hangs up; aiohttp would add both, so write it raw.
-            reason = HTTPStatus(answer.status).phrase
-            head = f"HTTP/1.1 {answer.status} {reason}\r\n"
-            head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
-            request.transport.write(head.encode("latin-1") + b"\r\n" + answer.body)
-            request.transport.close()
-            raise asyncio.CancelledError
-        response = web.Response(status=answer.status, body=answer.body or None)
-        for name, value in answer.headers:
-            response.headers[name] = value
-        return response
+    async def _admin(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = self._handler
+        assert handler is not None  # set before the port accepts connections
+        self._admin_writers.add(writer)
+        try:
+            await serve_connection(reader, writer, handler, handler.reads_body)
+        finally:
+            self._admin_writers.discard(writer)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         from aiohttp import WSMsgType, web
 
-        ws = web.WebSocketResponse(autoping=False, max_msg_size=_MAX_INCOMING)
+        refusal = _gws_refusal(request.method, request.headers)
+        if refusal is not None:
+            if request.transport is not None:
+                request.transport.write(refusal)
+                request.transport.close()
+            raise asyncio.CancelledError
+        # gws built without options never negotiates permessage-deflate.
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=_MAX_INCOMING, compress=False)
         await ws.prepare(request)
         loop = asyncio.get_running_loop()
         peer = SocketPeer(ws, loop)
         self._peers.add(peer)
-        state = self._fake._state
+        state = self._state
         headers: dict[str, list[str]] = {}
         for name, value in request.headers.items():
             if name.lower() != "host":
@@ -363,13 +394,39 @@ class LoopbackServer:
         finally:
             if not peer.is_open:
                 reason = "use of closed network connection"
-            peer.mark_closed(reason)
+            peer.mark_closed()
             self._peers.discard(peer)
             pump.cancel()
             state.socket_closed(peer, reason)
         return ws
 
 
-async def _strip_server_header(request: web.Request, response: web.StreamResponse) -> None:
-    # The real admin server sends no Server header; aiohttp always adds one.
+async def _gws_headers(request: web.Request, response: web.StreamResponse) -> None:
+    # gws' 101 carries Upgrade, Connection and Sec-WebSocket-Accept only; aiohttp would
+    # add Date and Server.
     response.headers.popall("Server", None)
+    response.headers.popall("Date", None)
+    if response.status == 101:
+        response.headers["Connection"] = "Upgrade"
+
+
+def _gws_refusal(method: str, headers: Mapping[str, str]) -> bytes | None:
+    """gws' answer to an upgrade it refuses (its checks, in its order), or None."""
+    if method != "GET":
+        reason = _msgs.GWS_HANDSHAKE_ERROR
+    elif headers.get("Sec-WebSocket-Version", "").lower() != "13":
+        reason = _msgs.GWS_VERSION_NOT_SUPPORTED
+    elif (
+        "upgrade" not in headers.get("Connection", "").lower()
+        or headers.get("Upgrade", "").lower() != "websocket"
+        or not headers.get("Sec-WebSocket-Key")
+    ):
+        reason = _msgs.GWS_HANDSHAKE_ERROR
+    else:
+        return None
+    date = time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime())
+    head = (
+        f"HTTP/1.1 400 Bad Request\r\nDate: {date}\r\nContent-Length: {len(reason)}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    )
+    return (head + reason).encode("ascii")

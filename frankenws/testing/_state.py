@@ -1,14 +1,20 @@
 """The extension's in-memory state, as PROTOCOL.md Appendix C models it.
 
-This module knows nothing about HTTP. Its methods are the Go functions behind the
-admin routes and the PHP functions (named like the SDK methods, see ``_endpoints``),
-plus the socket-side entry points a WebSocket server calls (``open_connection``,
-``message_received``, ``socket_closed``, ``ping_received``, ``pong_received``).
+This module knows nothing about HTTP. ``FakeState``'s methods are the Go functions
+behind the admin routes and the PHP functions (named like the SDK methods, see
+``_endpoints``), plus the socket-side entry points a WebSocket server calls
+(``open_connection``, ``message_received``, ``socket_closed``, ``ping_received``,
+``pong_received``).
 
-Every operation runs under one re-entrant lock. Event hooks (the stand-in for the PHP
-worker) are called while that lock is held, so a hook may call back into the state;
-an exception raised by a hook is recorded in ``hook_errors`` and re-raised once the
-outermost operation has finished, so the state is never left half-updated.
+``FakeState`` owns the registry (id <-> socket, routes, ghosts), the lock, the events
+and hooks, and the cleanup matrix of PROTOCOL.md §10.5 (``socket_closed``,
+``release_ghost``, ``rename_connection``); each family of per-id data lives in its own
+table in ``_tables``, which only ``FakeState`` touches.
+
+Every operation runs under one re-entrant lock (``_events.EventLog.operation``). Event
+hooks (the stand-in for the PHP worker) are called while that lock is held, so a hook
+may call back into the state; an exception raised by a hook is recorded in
+``hook_errors`` and re-raised once the outermost operation has finished.
 
 Go strings are bytes; ids, tags, keys, routes and stored values are kept as ``str``
 decoded with ``surrogateescape`` (see ``_gojson.go_str``). Global values and message
@@ -17,225 +23,34 @@ payloads are ``bytes``.
 
 from __future__ import annotations
 
-import base64
 import functools
+import inspect
 import secrets
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Concatenate, ParamSpec, TypeVar
 
-from ._clock import Clock, InertScheduler, Scheduler, TimerHandle
-from ._gojson import JSONValue
+from ._clock import Clock, InertScheduler, Scheduler
+from ._events import Event, EventLog, EventType, Hook
+from ._peers import Peer, VirtualPeer, write_frame
 from ._search import compile_matcher
+from ._tables import (
+    GlobalStore,
+    PingTracker,
+    QueueCounter,
+    RecordedMessage,
+    StoredInfo,
+    TagIndex,
+    wrap_int64,
+)
 from ._tagexpr import compile_expression
 
-__all__ = [
-    "MAX_FRAME_SIZE",
-    "PING_PLACEHOLDER_NS",
-    "Event",
-    "EventType",
-    "FakeState",
-    "Hook",
-    "Peer",
-    "QueueConfig",
-    "QueueMessage",
-    "VirtualPeer",
-]
+__all__ = ["FakeState"]
 
-MAX_FRAME_SIZE = 16 * 1024 * 1024
-"""gws' default write limit; a larger message fails and closes the connection."""
-
-PING_PLACEHOLDER_NS = 5_000_000
-"""What a pong without a pending ping records as round-trip time (PROTOCOL.md §7.4)."""
-
-CLOSE_GOING_AWAY = 1001
 _NS_PER_S = 1_000_000_000
 _NS_PER_MS = 1_000_000
 
-EventType = Literal["open", "message", "beforeClose", "close", "ghostConnectionClose"]
-
-
-MAX_EVENTS = 100_000
-"""How many recent events ``FakeState.events`` keeps."""
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One event handed to the PHP worker (here: to a hook).
-
-    ``headers`` is only filled for ``open``. ``payload`` is the frame for ``message``,
-    the close reason (Go's close error as text, or ``b"ghost_released"``) for the
-    three close events, and ``None`` for ``open``.
-    """
-
-    type: EventType
-    connection: str
-    route: str
-    remote_addr: str
-    headers: Mapping[str, list[str]] = field(default_factory=dict)
-    payload: bytes | None = None
-
-
-Hook = Callable[[Event], object]
-
-
-class Peer(Protocol):
-    """The socket side of one WebSocket connection.
-
-    The state only ever asks a peer to do things; a peer reports what happened to it
-    by calling the state (``message_received``, ``socket_closed``, ...).
-    """
-
-    @property
-    def is_open(self) -> bool:
-        """False once the socket is closed (by either side)."""
-
-    def write(self, data: bytes) -> bool:
-        """Send one binary frame; False when the socket is closed."""
-
-    def ping(self, payload: bytes) -> bool:
-        """Send a ping frame; False when the socket is closed."""
-
-    def abort(self) -> None:
-        """Drop the TCP connection without a close frame (``killConnection``).
-
-        The state's close path (:meth:`FakeState.socket_closed`) must then run, as it
-        does when the real server's read loop fails.
-        """
-
-
-# A peer may also offer ``close(code: int, reason: str) -> None``: send a close frame,
-# then drop the connection (the close path runs afterwards, as for ``abort``). The
-# state uses it for the >16 MiB write (1001 "going away") and falls back to ``abort``.
-
-
-class VirtualPeer:
-    """An in-process WebSocket client: it records what the server sends it.
-
-    ``frames`` holds the binary frames delivered, ``pings`` the ping payloads and
-    ``pongs`` the pong payloads the server sent back to it. ``close_code`` says how the
-    connection ended (1006 after an abort, as a browser would report).
-    """
-
-    __slots__ = ("_on_closed", "_open", "close_code", "frames", "pings", "pongs", "remote_addr")
-
-    def __init__(self, remote_addr: str = "127.0.0.1:0") -> None:
-        self.remote_addr = remote_addr
-        self.frames: list[bytes] = []
-        self.pings: list[bytes] = []
-        self.pongs: list[bytes] = []
-        self.close_code: int | None = None
-        self._open = True
-        self._on_closed: Callable[[VirtualPeer, str], None] | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self._open
-
-    def bind(self, on_closed: Callable[[VirtualPeer, str], None]) -> None:
-        """Set what runs (synchronously) when this socket closes."""
-        self._on_closed = on_closed
-
-    def write(self, data: bytes) -> bool:
-        if not self._open:
-            return False
-        self.frames.append(bytes(data))
-        return True
-
-    def ping(self, payload: bytes) -> bool:
-        if not self._open:
-            return False
-        self.pings.append(bytes(payload))
-        return True
-
-    def abort(self) -> None:
-        self._shut(1006, "use of closed network connection")
-
-    def close(self, code: int, reason: str) -> None:
-        self._shut(code, reason)
-
-    def disconnect(self, code: int = 1000, reason: str = "") -> None:
-        """The client closes the connection normally."""
-        self._shut(code, f"connection closed: code={code}, reason={reason}")
-
-    def _shut(self, code: int, reason: str) -> None:
-        if not self._open:
-            return
-        self._open = False
-        self.close_code = code
-        if self._on_closed is not None:
-            self._on_closed(self, reason)
-
-    def __repr__(self) -> str:
-        state = "open" if self._open else f"closed({self.close_code})"
-        return f"<VirtualPeer {self.remote_addr} {state} frames={len(self.frames)}>"
-
-
-@dataclass(slots=True)
-class QueueConfig:
-    """The queue counter's settings for one ID."""
-
-    enabled: bool
-    max_messages: int
-    max_time: int
-    """Seconds."""
-
-
-@dataclass(frozen=True, slots=True)
-class QueueMessage:
-    """One recorded send (PROTOCOL.md §7.5)."""
-
-    id: int
-    data: bytes
-    route: str
-    """The route filter given to the send call (``""`` if none)."""
-    timestamp: int
-    """Unix seconds."""
-    send_type: str
-    send_target: str
-    monotonic_ns: int = field(repr=False, compare=False)
-    """When it was recorded, for the ``maxTime`` trimming."""
-
-    def to_json(self) -> dict[str, JSONValue]:
-        """The admin API's JSON object (keys are sorted by the encoder)."""
-        return {
-            "data": base64.b64encode(self.data).decode("ascii"),
-            "id": self.id,
-            "route": self.route,
-            "sendTarget": self.send_target,
-            "sendType": self.send_type,
-            "timestamp": self.timestamp,
-        }
-
-
-@dataclass(slots=True)
-class _GlobalEntry:
-    value: bytes
-    expires_ns: int | None
-
-
-def _wrap_int64(value: int) -> int:
-    """Two's-complement int64 wrap-around, as Go's integer multiplication does."""
-    value &= (1 << 64) - 1
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-V = TypeVar("V")
-
-
-def _move(table: dict[str, V], old: str, new: str) -> None:
-    # Only when the old id has an entry: otherwise whatever the new id already had
-    # (orphan data) stays and becomes the connection's.
-    if old in table:
-        table[new] = table.pop(old)
-
-
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
 _Method = Callable[Concatenate["FakeState", P], R]
 
 
@@ -248,8 +63,22 @@ def _locked(method: _Method[P, R]) -> _Method[P, R]:
     return wrapper
 
 
+T = TypeVar("T")
+
+
+def _lock_public_methods(cls: type[T]) -> type[T]:
+    """Run every public method of ``cls`` as one operation (lock + hook errors)."""
+    for name, value in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.isfunction(value):
+            setattr(cls, name, _locked(value))
+    return cls
+
+
+@_lock_public_methods
 class FakeState:
     """Connections, tags, stored information, global store, ghosts, ping, queues.
+
+    Every public method runs under the state's lock, as one operation.
 
     Args:
         clock: the time source.
@@ -269,71 +98,37 @@ class FakeState:
         on_close: Hook | None = None,
     ) -> None:
         self.clock = clock
-        self._scheduler: Scheduler = scheduler if scheduler is not None else InertScheduler()
-        self._hooks: dict[str, Hook | None] = {
-            "open": on_open,
-            "message": on_message,
-            "close": on_close,
-        }
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._pending_errors: list[BaseException] = []
-        self.hook_errors: list[BaseException] = []
+        self.log = EventLog(on_open, on_message, on_close)
+        self._operation = self.log.operation
+        self.events = self.log.events
+        """The events emitted (see :attr:`EventLog.events`)."""
+        self.hook_errors = self.log.hook_errors
         """Every exception raised by a hook, in order."""
-        self.events: list[Event] = []
-        """The events emitted, in order (whether or not a hook is installed); the most
-        recent :data:`MAX_EVENTS` are kept, so a long-running fake does not grow forever."""
 
-        # The registry: registered id <-> socket.
+        # The registry: registered id <-> socket, and what only a registered id has.
         self._conns: dict[str, Peer] = {}
         self._peer_ids: dict[Peer, str] = {}
         self._remote: dict[Peer, str] = {}
         self._routes: dict[str, str] = {}
-        # Ordered dicts as sets: stable iteration makes test failures reproducible.
-        self._tags: dict[str, dict[str, None]] = {}
-        self._stored: dict[str, dict[str, str]] = {}
-        self._global: dict[str, _GlobalEntry] = {}
         self._ghosts: dict[str, bool] = {}
-        self._ping_enabled: dict[str, bool] = {}
-        self._ping_last_ns: dict[str, int] = {}
-        self._ping_pending_ns: dict[str, int] = {}
-        self._ping_interval_ms: dict[str, int] = {}
-        self._ping_timers: dict[str, tuple[object, TimerHandle]] = {}
-        self._queue_config: dict[str, QueueConfig] = {}
-        self._queue_counter: dict[str, int] = {}
-        self._queue_messages: dict[str, list[QueueMessage]] = {}
+        # Per-id data that may exist for any id (orphans included).
+        self.tags = TagIndex()
+        self.stored = StoredInfo()
+        self.pings = PingTracker(
+            clock, scheduler if scheduler is not None else InertScheduler(), self._operation
+        )
+        self.queues = QueueCounter(clock)
+        self.globals = GlobalStore(clock)
 
     # ------------------------------------------------------------------ plumbing
 
-    @contextmanager
-    def _operation(self) -> Iterator[None]:
-        with self._lock:
-            self._depth += 1
-            errors: list[BaseException] = []
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    # Taken even when the operation itself failed, so that a stale
-                    # hook error never surfaces in some later, unrelated call.
-                    errors, self._pending_errors = self._pending_errors, []
-            if errors:
-                raise errors[0]
-
-    @property
-    def lock(self) -> threading.RLock:
-        """The lock every operation takes (hold it to read several things at once)."""
-        return self._lock
-
     def set_scheduler(self, scheduler: Scheduler) -> None:
         """Use ``scheduler`` for timers started from now on."""
-        with self._lock:
-            self._scheduler = scheduler
+        self.pings.scheduler = scheduler
 
     @property
     def scheduler(self) -> Scheduler:
-        return self._scheduler
+        return self.pings.scheduler
 
     def _emit(
         self,
@@ -356,58 +151,21 @@ class FakeState:
             headers=dict(headers) if headers else {},
             payload=payload,
         )
-        self.events.append(event)
-        if len(self.events) > MAX_EVENTS + MAX_EVENTS // 10:
-            # Trimmed in batches: dropping one event per append would copy the list
-            # each time.
-            del self.events[:-MAX_EVENTS]
-        hook = self._hooks["close" if type_ not in ("open", "message") else type_]
-        if hook is None:
-            return
-        try:
-            hook(event)
-        except Exception as exc:
-            self.hook_errors.append(exc)
-            self._pending_errors.append(exc)
+        self.log.emit(event)
 
-    def _write(self, peer: Peer, data: bytes) -> bool:
-        if len(data) > MAX_FRAME_SIZE:
-            # gws refuses the frame and then closes the connection ("going away").
-            if peer.is_open:
-                close = getattr(peer, "close", None)
-                if callable(close):
-                    close(CLOSE_GOING_AWAY, "message too large")
-                else:
-                    peer.abort()
-            return False
-        return peer.write(data)
+    def _route_ok(self, conn_id: str, route: str) -> bool:
+        return not route or self._routes.get(conn_id, "") == route
 
-    def _record(self, conn_id: str, data: bytes, route: str, send_type: str, target: str) -> None:
-        config = self._queue_config.get(conn_id)
-        if config is None or not config.enabled:
-            return
-        counter = self._queue_counter.get(conn_id, 0) + 1
-        self._queue_counter[conn_id] = counter
-        messages = self._queue_messages.setdefault(conn_id, [])
-        now_mono = self.clock.monotonic_ns()
-        messages.append(
-            QueueMessage(
-                id=counter,
-                data=bytes(data),
-                route=route,
-                timestamp=self.clock.time_ns() // _NS_PER_S,
-                send_type=send_type,
-                send_target=target,
-                monotonic_ns=now_mono,
-            )
-        )
-        # One message at most is dropped per recording: a list that was longer
-        # before a re-enable with a smaller limit never shrinks below that length.
-        if config.max_messages > 0 and len(messages) > config.max_messages:
-            del messages[0]
-        if config.max_time > 0:
-            cutoff = now_mono + _wrap_int64(-_wrap_int64(config.max_time * _NS_PER_S))
-            messages[:] = [m for m in messages if m.monotonic_ns > cutoff]
+    def _deliver(self, conn_ids: list[str], data: bytes, route: str, kind: str, target: str) -> int:
+        """Write to each registered id passing the route filter; count the successes."""
+        sent = 0
+        for conn_id in conn_ids:
+            peer = self._conns.get(conn_id)
+            if peer is None or not self._route_ok(conn_id, route) or not write_frame(peer, data):
+                continue
+            sent += 1
+            self.queues.record(conn_id, data, route, kind, target)
+        return sent
 
     def _forget_peer(self, peer: Peer) -> None:
         self._remote.pop(peer, None)
@@ -418,17 +176,23 @@ class FakeState:
             del self._peer_ids[peer]
         return peer
 
-    def _clear_ping_times(self, conn_id: str) -> None:
-        self._ping_enabled.pop(conn_id, None)
-        self._ping_last_ns.pop(conn_id, None)
-        self._ping_pending_ns.pop(conn_id, None)
+    def _forget_connection(self, conn_id: str) -> None:
+        """The cleanup of a normal close and of ``releaseGhost`` (PROTOCOL.md §10.5).
+
+        Kept: the ping interval and timer entry (the timer stops itself), the whole
+        queue counter, the global store.
+        """
+        self._unregister(conn_id)
+        self._routes.pop(conn_id, None)
+        self.tags.forget(conn_id)
+        self.stored.forget(conn_id)
+        self.pings.forget(conn_id)
 
     def _virtual_closed(self, peer: VirtualPeer, reason: str) -> None:
         self.socket_closed(peer, reason)
 
     # ------------------------------------------------------------ socket side
 
-    @_locked
     def open_connection(
         self,
         route: str,
@@ -465,7 +229,6 @@ class FakeState:
         self._emit("open", conn_id, peer, None, headers=headers)
         return conn_id
 
-    @_locked
     def message_received(self, peer: Peer, data: bytes) -> None:
         """An incoming data frame (text or binary); empty frames are dropped.
 
@@ -482,7 +245,6 @@ class FakeState:
             self._remote.setdefault(peer, "")
         self._emit("message", conn_id, peer, bytes(data))
 
-    @_locked
     def socket_closed(self, peer: Peer, reason: str = "") -> None:
         """The socket closed (peer close, kill, failed write): the close path.
 
@@ -500,7 +262,7 @@ class FakeState:
         if self._ghosts.get(conn_id):
             self._emit("ghostConnectionClose", conn_id, peer, payload)
             return
-        self._tags.pop(conn_id, None)
+        self.tags.forget(conn_id)
         self._emit("beforeClose", conn_id, peer, payload)
         # The beforeClose handler may have renamed the connection; upstream looks
         # the socket up again before cleaning.
@@ -510,81 +272,45 @@ class FakeState:
             self._forget_peer(peer)
             return
         route = self._routes.get(conn_id, "")
-        self._unregister(conn_id)
-        self._tags.pop(conn_id, None)
-        self._stored.pop(conn_id, None)
-        self._routes.pop(conn_id, None)
-        self._clear_ping_times(conn_id)
+        self._forget_connection(conn_id)
         self._emit("close", conn_id, peer, payload, route=route)
         self._forget_peer(peer)
 
-    @_locked
     def ping_received(self, peer: Peer, payload: bytes) -> bool:
-        """A ping from the client. True means: answer with a pong.
-
-        Upstream replaces the library's automatic pong: only IDs with ping enabled get
-        one, and the ping overwrites the pending timestamp.
-        """
+        """A ping from the client. True means: answer with a pong (see ``PingTracker``)."""
         conn_id = self._peer_ids.get(peer)
-        if conn_id is None or not self._ping_enabled.get(conn_id):
-            return False
-        self._ping_pending_ns[conn_id] = self.clock.monotonic_ns()
-        return True
+        return conn_id is not None and self.pings.client_pinged(conn_id)
 
-    @_locked
     def pong_received(self, peer: Peer, payload: bytes) -> None:
         """A pong from the client: record the round trip (or the 5 ms placeholder)."""
         conn_id = self._peer_ids.get(peer)
-        if conn_id is None or not self._ping_enabled.get(conn_id):
-            return
-        pending = self._ping_pending_ns.pop(conn_id, None)
-        if pending is None:
-            self._ping_last_ns[conn_id] = PING_PLACEHOLDER_NS
-        else:
-            self._ping_last_ns[conn_id] = self.clock.monotonic_ns() - pending
+        if conn_id is not None:
+            self.pings.pong(conn_id)
 
-    @_locked
-    def connection_id(self, peer: Peer) -> str | None:
-        """The id ``peer`` is registered under, if any."""
-        return self._peer_ids.get(peer)
-
-    @_locked
     def peer(self, conn_id: str) -> Peer | None:
         """The socket registered under ``conn_id``, if any."""
         return self._conns.get(conn_id)
 
-    @_locked
-    def route_of(self, conn_id: str) -> str | None:
-        """The stored route of ``conn_id`` (``None``: none stored)."""
-        return self._routes.get(conn_id)
-
     # ------------------------------------------------------- clients & routes
 
-    @_locked
     def get_clients(self, route: str = "") -> list[str] | None:
         """Registered ids, optionally those whose route is ``route``; None if none."""
         if not route:
             return list(self._conns) or None
         return [cid for cid, r in self._routes.items() if r == route] or None
 
-    @_locked
     def get_clients_count(self, route: str = "") -> int:
-        if not route:
-            return len(self._conns)
-        return sum(1 for cid in self._conns if self._routes.get(cid, "") == route)
+        return sum(1 for cid in self._conns if self._route_ok(cid, route))
 
-    @_locked
     def list_routes(self) -> list[str] | None:
         """Distinct routes of registered connections; None if none."""
         return list(dict.fromkeys(self._routes.values())) or None
 
-    @_locked
     def get_clients_by_route(self, route: str) -> list[str] | None:
         return [cid for cid, r in self._routes.items() if r == route] or None
 
     # ---------------------------------------------------------------- sending
 
-    @_locked
     def send(self, conn_id: str, data: bytes, route: str = "") -> bool:
         """Write one binary frame to ``conn_id``; whether a frame was written.
 
@@ -593,140 +319,75 @@ class FakeState:
         """
         conn_id = conn_id.split("\0", 1)[0]
         route = route.split("\0", 1)[0]
-        if route and self._routes.get(conn_id, "") != route:
-            return False
-        peer = self._conns.get(conn_id)
-        if peer is None or not self._write(peer, data):
-            return False
-        self._record(conn_id, data, route, "direct", conn_id)
-        return True
+        return self._deliver([conn_id], data, route, "direct", conn_id) == 1
 
-    @_locked
     def send_all(self, data: bytes, route: str = "") -> int:
-        sent = 0
-        for conn_id, peer in list(self._conns.items()):
-            if route and self._routes.get(conn_id, "") != route:
-                continue
-            if self._write(peer, data):
-                sent += 1
-                self._record(conn_id, data, route, "all", "all")
-        return sent
+        return self._deliver(list(self._conns), data, route, "all", "all")
 
-    @_locked
     def send_to_tag(self, tag: str, data: bytes, route: str = "") -> int:
-        sent = 0
-        for conn_id in self.get_clients_by_tag(tag) or []:
-            if route and self._routes.get(conn_id, "") != route:
-                continue
-            peer = self._conns.get(conn_id)
-            if peer is not None and self._write(peer, data):
-                sent += 1
-                self._record(conn_id, data, route, "tag", tag)
-        return sent
+        return self._deliver(self.tags.ids_with(tag), data, route, "tag", tag)
 
-    @_locked
     def get_clients_by_tag_expression(self, expression: str) -> list[str] | None:
         """Matching registered ids: ``[]`` for a blank expression, None for no match."""
         compiled = compile_expression(expression)
         if compiled.blank:
             return []
-        return [cid for cid in self._conns if compiled.matches(self._tags.get(cid))] or None
+        return [cid for cid in self._conns if compiled.matches(self.tags.of(cid))] or None
 
-    @_locked
     def send_to_tag_expression(self, expression: str, data: bytes, route: str = "") -> int:
-        sent = 0
-        for conn_id in self.get_clients_by_tag_expression(expression) or []:
-            if route and self._routes.get(conn_id, "") != route:
-                continue
-            peer = self._conns.get(conn_id)
-            if peer is not None and self._write(peer, data):
-                sent += 1
-                self._record(conn_id, data, route, "tagExpression", expression)
-        return sent
+        matching = self.get_clients_by_tag_expression(expression) or []
+        return self._deliver(matching, data, route, "tagExpression", expression)
 
     # ------------------------------------------------------------------- tags
 
-    @_locked
     def tag_client(self, conn_id: str, tag: str) -> None:
-        self._tags.setdefault(conn_id, {})[tag] = None
+        self.tags.add(conn_id, tag)
 
-    @_locked
     def untag_client(self, conn_id: str, tag: str) -> None:
-        tags = self._tags.get(conn_id)
-        if tags is not None:
-            tags.pop(tag, None)
-            if not tags:
-                del self._tags[conn_id]
+        self.tags.remove(conn_id, tag)
 
-    @_locked
     def clear_tag_client(self, conn_id: str) -> None:
-        self._tags.pop(conn_id, None)
+        self.tags.forget(conn_id)
 
-    @_locked
     def get_client_tags(self, conn_id: str) -> list[str] | None:
-        tags = self._tags.get(conn_id)
-        return list(tags) if tags else None
+        return list(self.tags.of(conn_id) or ()) or None
 
-    @_locked
     def get_clients_by_tag(self, tag: str) -> list[str] | None:
-        return [cid for cid, tags in self._tags.items() if tag in tags] or None
+        return self.tags.ids_with(tag) or None
 
-    @_locked
     def get_tags(self) -> list[str] | None:
         """Distinct tags over all ids, orphans included; None if none."""
-        seen: dict[str, None] = {}
-        for tags in self._tags.values():
-            seen.update(tags)
-        return list(seen) or None
+        return self.tags.all_tags() or None
 
-    @_locked
     def get_tag_count(self, tag: str) -> int:
-        return sum(1 for tags in self._tags.values() if tag in tags)
+        return len(self.tags.ids_with(tag))
 
     # ----------------------------------------------------- stored information
 
-    @_locked
     def set_stored_information(self, conn_id: str, key: str, value: str) -> None:
-        self._stored.setdefault(conn_id, {})[key] = value
+        self.stored.set(conn_id, key, value)
 
-    @_locked
     def get_stored_information(self, conn_id: str, key: str) -> tuple[str, bool]:
         """``(value, exists)``; the value is ``""`` when absent."""
-        info = self._stored.get(conn_id)
-        if info is None or key not in info:
-            return "", False
-        return info[key], True
+        return self.stored.get(conn_id, key)
 
-    @_locked
     def delete_stored_information(self, conn_id: str, key: str) -> bool:
         """True whenever the id had any stored information (upstream's quirk)."""
-        info = self._stored.get(conn_id)
-        if info is None:
-            return False
-        info.pop(key, None)
-        if not info:
-            del self._stored[conn_id]
-        return True
+        return self.stored.delete(conn_id, key)
 
-    @_locked
     def clear_stored_information(self, conn_id: str) -> bool:
-        self._stored.pop(conn_id, None)
+        self.stored.forget(conn_id)
         return True
 
-    @_locked
     def has_stored_information(self, conn_id: str, key: str) -> bool:
-        return key in self._stored.get(conn_id, {})
+        return self.stored.has(conn_id, key)
 
-    @_locked
     def list_stored_information_keys(self, conn_id: str) -> list[str] | None:
-        info = self._stored.get(conn_id)
-        return list(info) if info else None
+        return list(self.stored.all(conn_id)) or None
 
-    @_locked
     def get_all_stored_information(self, conn_id: str) -> dict[str, str]:
-        return dict(self._stored.get(conn_id, {}))
+        return self.stored.all(conn_id)
 
-    @_locked
     def search_stored_information(
         self, key: str, op: str, value: str = "", route: str = ""
     ) -> list[str] | None:
@@ -734,67 +395,33 @@ class FakeState:
         matcher = compile_matcher(op, value)
         if matcher is None:
             return []
-        found = []
-        for conn_id, info in self._stored.items():
-            if route and self._routes.get(conn_id, "") != route:
-                continue
-            if key in info and matcher(info[key]):
-                found.append(conn_id)
-        return found or None
+        return self.stored.search(key, matcher, lambda cid: self._route_ok(cid, route)) or None
 
     # ------------------------------------------------------------ global store
 
-    @_locked
-    def global_set(self, key: str, value: bytes, exp: int = 0) -> None:
-        """Store ``value``; ``exp`` seconds of lifetime when positive.
+    def global_set(self, key: str, value: bytes, expire_seconds: int = 0) -> None:
+        self.globals.set(key, value, expire_seconds)
 
-        Go computes ``time.Now().Add(time.Duration(exp) * time.Second)``: the
-        multiplication wraps around int64 beyond 9 223 372 036 s, giving an arbitrary
-        (often past) expiry.
-        """
-        expires = None
-        if exp > 0:
-            expires = self.clock.monotonic_ns() + _wrap_int64(exp * _NS_PER_S)
-        self._global[key] = _GlobalEntry(bytes(value), expires)
-
-    @_locked
     def global_get(self, key: str) -> bytes | None:
-        """The value, or None when missing or expired (an expired entry is purged)."""
-        entry = self._global.get(key)
-        if entry is None:
-            return None
-        if entry.expires_ns is not None and self.clock.monotonic_ns() > entry.expires_ns:
-            del self._global[key]
-            return None
-        return entry.value
+        return self.globals.get(key)
 
-    @_locked
     def global_has(self, key: str) -> bool:
-        """Present and not expired; never purges. (Go: ``Now().Before(expiresAt)``.)"""
-        entry = self._global.get(key)
-        if entry is None:
-            return False
-        return entry.expires_ns is None or self.clock.monotonic_ns() < entry.expires_ns
+        return self.globals.has(key)
 
-    @_locked
     def global_delete(self, key: str) -> bool:
-        """Whether an entry existed, an expired but unpurged one included."""
-        return self._global.pop(key, None) is not None
+        return self.globals.delete(key)
 
     # -------------------------------------------------------------- ghosts
 
-    @_locked
     def activate_ghost(self, conn_id: str) -> bool:
         if conn_id not in self._conns:
             return False
         self._ghosts[conn_id] = True
         return True
 
-    @_locked
     def is_ghost(self, conn_id: str) -> bool:
         return self._ghosts.get(conn_id, False)
 
-    @_locked
     def release_ghost(self, conn_id: str) -> bool:
         """Un-ghost and clean up without closing the socket (PROTOCOL.md §7.3)."""
         if not self._ghosts.get(conn_id):
@@ -807,11 +434,7 @@ class FakeState:
         route = self._routes.get(conn_id, "")
         self._emit("ghostConnectionClose", conn_id, peer, payload, route=route)
         self._emit("beforeClose", conn_id, peer, payload, route=route)
-        self._unregister(conn_id)
-        self._tags.pop(conn_id, None)
-        self._stored.pop(conn_id, None)
-        self._clear_ping_times(conn_id)
-        self._routes.pop(conn_id, None)
+        self._forget_connection(conn_id)
         self._emit("close", conn_id, peer, payload, route=route)
         if not peer.is_open:
             self._forget_peer(peer)
@@ -819,7 +442,6 @@ class FakeState:
 
     # ------------------------------------------------------ rename and kill
 
-    @_locked
     def rename_connection(self, current_id: str, new_id: str) -> bool:
         """Move the socket, route, tags and stored information to ``new_id``.
 
@@ -832,12 +454,12 @@ class FakeState:
         del self._conns[current_id]
         self._conns[new_id] = peer
         self._peer_ids[peer] = new_id
-        _move(self._routes, current_id, new_id)
-        _move(self._tags, current_id, new_id)
-        _move(self._stored, current_id, new_id)
+        if current_id in self._routes:
+            self._routes[new_id] = self._routes.pop(current_id)
+        self.tags.move(current_id, new_id)
+        self.stored.move(current_id, new_id)
         return True
 
-    @_locked
     def kill_connection(self, conn_id: str) -> bool:
         """Drop the TCP connection of a registered, open socket (no close frame)."""
         peer = self._conns.get(conn_id)
@@ -848,122 +470,60 @@ class FakeState:
 
     # ------------------------------------------------------------------ ping
 
-    @_locked
     def enable_ping(self, conn_id: str, interval_ms: int = 0) -> int:
         """Enable measurement; ping now (``interval_ms <= 0``) or periodically.
 
         Returns the interval echoed by the admin route (0 when not used).
         """
-        self._ping_enabled[conn_id] = True
+        self.pings.enabled[conn_id] = True
         if interval_ms > 0:
-            self._ping_interval_ms[conn_id] = interval_ms
-            delay_ns = _wrap_int64(interval_ms * _NS_PER_MS)
-            self._start_periodic(conn_id, max(0, delay_ns) / _NS_PER_S)
+            self.pings.interval_ms[conn_id] = interval_ms
+            delay_ns = wrap_int64(interval_ms * _NS_PER_MS)
+            self.pings.start_periodic(conn_id, max(0, delay_ns) / _NS_PER_S, self._periodic_ping)
             return interval_ms
         peer = self._conns.get(conn_id)
         if peer is not None:
             self._ping(conn_id, peer, manual=True)
         return 0
 
-    @_locked
     def disable_ping(self, conn_id: str) -> None:
-        self._ping_enabled[conn_id] = False
-        self._stop_periodic(conn_id)
-        self._ping_last_ns.pop(conn_id, None)
-        self._ping_pending_ns.pop(conn_id, None)
-        self._ping_interval_ms.pop(conn_id, None)
+        self.pings.disable(conn_id)
 
-    @_locked
     def get_client_ping_time(self, conn_id: str) -> int:
         """Last round-trip time in nanoseconds (0: no measurement)."""
-        return self._ping_last_ns.get(conn_id, 0)
-
-    @_locked
-    def is_ping_enabled(self, conn_id: str) -> bool:
-        return self._ping_enabled.get(conn_id, False)
+        return self.pings.last_ns.get(conn_id, 0)
 
     def _ping(self, conn_id: str, peer: Peer, *, manual: bool) -> bool:
         prefix = "manual_ping" if manual else "ping"
         if not peer.ping(f"{prefix}_{self.clock.time_ns()}".encode("ascii")):
             return False
         # Upstream takes the timestamp after the write returns.
-        self._ping_pending_ns[conn_id] = self.clock.monotonic_ns()
+        self.pings.pending_ns[conn_id] = self.clock.monotonic_ns()
         return True
 
-    def _start_periodic(self, conn_id: str, delay_s: float) -> None:
-        self._stop_periodic(conn_id)
-        self._schedule(conn_id, object(), delay_s, self._periodic_tick)
-
-    def _stop_periodic(self, conn_id: str) -> None:
-        timer = self._ping_timers.pop(conn_id, None)
-        if timer is not None:
-            timer[1].cancel()
-
-    def _schedule(
-        self,
-        conn_id: str,
-        token: object,
-        delay_s: float,
-        step: Callable[[str, object, float], None],
-    ) -> None:
-        handle = self._scheduler.call_later(delay_s, lambda: step(conn_id, token, delay_s))
-        self._ping_timers[conn_id] = (token, handle)
-
-    def _current(self, conn_id: str, token: object) -> bool:
-        timer = self._ping_timers.get(conn_id)
-        return timer is not None and timer[0] is token
-
-    @_locked
-    def _periodic_tick(self, conn_id: str, token: object, delay_s: float) -> None:
-        if not self._current(conn_id, token):
-            return
+    def _periodic_ping(self, conn_id: str) -> bool:
+        # The timer looks its id up: after a close or a rename it finds nothing (or a
+        # dead socket) and stops for good.
         peer = self._conns.get(conn_id)
-        if peer is None or not self._ping(conn_id, peer, manual=False):
-            # The timer looks its id up: after a close or a rename it finds nothing
-            # (or a dead socket) and stops for good.
-            del self._ping_timers[conn_id]
-            return
-        # Upstream re-arms through a restart that itself waits one interval, so the
-        # pings come at I, 3I, 5I, ...
-        self._schedule(conn_id, token, delay_s, self._periodic_restart)
-
-    @_locked
-    def _periodic_restart(self, conn_id: str, token: object, delay_s: float) -> None:
-        if self._current(conn_id, token):
-            self._schedule(conn_id, token, delay_s, self._periodic_tick)
+        return peer is not None and self._ping(conn_id, peer, manual=False)
 
     # --------------------------------------------------------- queue counter
 
-    @_locked
     def enable_queue_counter(
-        self, conn_id: str, max_messages: int = 100, max_time: int = 3600
+        self, conn_id: str, max_messages: int = 100, max_time_seconds: int = 3600
     ) -> tuple[int, int]:
         """Replace the config; keep an existing counter and message list."""
-        self._queue_config[conn_id] = QueueConfig(True, max_messages, max_time)
-        self._queue_counter.setdefault(conn_id, 0)
-        self._queue_messages.setdefault(conn_id, [])
-        return max_messages, max_time
+        self.queues.enable(conn_id, max_messages, max_time_seconds)
+        return max_messages, max_time_seconds
 
-    @_locked
     def disable_queue_counter(self, conn_id: str) -> bool:
-        config = self._queue_config.get(conn_id)
-        if config is None:
-            return False
-        config.enabled = False
-        return True
+        return self.queues.disable(conn_id)
 
-    @_locked
     def get_client_message_counter(self, conn_id: str) -> int:
-        return self._queue_counter.get(conn_id, 0)
+        return self.queues.counter(conn_id)
 
-    @_locked
-    def get_client_message_queue(self, conn_id: str) -> list[QueueMessage]:
-        return list(self._queue_messages.get(conn_id, []))
+    def get_client_message_queue(self, conn_id: str) -> list[RecordedMessage]:
+        return self.queues.messages(conn_id)
 
-    @_locked
     def clear_client_message_queue(self, conn_id: str) -> bool:
-        messages = self._queue_messages.get(conn_id)
-        if messages is None:
-            return False
-        messages.clear()
-        return True
+        return self.queues.clear(conn_id)

@@ -3,7 +3,9 @@
 Upstream does not parse the language it documents. It substitutes ``true``/``false``
 for every name by plain substring replacement, doubles the operators, and evaluates
 the result with a handful of string splits. The fake must answer exactly like that,
-so this module reproduces each step, not the documented semantics.
+so this module reproduces each step, not the documented semantics; the names say so
+(``upstream_matches``, ``substitute_names``, ``evaluate_split``), unlike the SDK's
+``_expr``, which implements real boolean logic.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ __all__ = [
     "CompiledExpression",
     "clean_expression",
     "compile_expression",
-    "evaluate",
-    "expand",
+    "evaluate_split",
     "go_trim_space",
-    "matches",
+    "substitute_names",
+    "upstream_matches",
 ]
 
 # Go's unicode.IsSpace, which strings.TrimSpace uses.
@@ -63,7 +65,7 @@ def _truth(token: str, tags: Collection[str] | None) -> bool:
     return token in tags
 
 
-def expand(clean: str, tags: Collection[str] | None) -> str:
+def substitute_names(clean: str, tags: Collection[str] | None) -> str:
     """Step 3: replace each token, in order of appearance, everywhere it occurs.
 
     The replacement runs on the working string, which already holds earlier
@@ -75,7 +77,7 @@ def expand(clean: str, tags: Collection[str] | None) -> str:
     return working
 
 
-def evaluate(working: str) -> bool:
+def evaluate_split(working: str) -> bool:
     """Step 5, the split-based evaluator, on a string whose operators are doubled.
 
     Written as a loop for the two rules that only strip characters, so deeply nested
@@ -104,8 +106,8 @@ def evaluate(working: str) -> bool:
         if separator in expr:
             parts = expr.split(separator)
             if len(parts) == 2:
-                left = evaluate(go_trim_space(parts[0]))
-                right = evaluate(go_trim_space(parts[1]))
+                left = evaluate_split(go_trim_space(parts[0]))
+                right = evaluate_split(go_trim_space(parts[1]))
                 return combine((left, right)) != negate
     return (expr == "true") != negate
 
@@ -124,13 +126,13 @@ class CompiledExpression:
 
     def working_string(self, tags: Collection[str] | None) -> str:
         """The expanded string with doubled operators, as handed to the evaluator."""
-        return expand(self.clean, tags).replace("&", "&&").replace("|", "||")
+        return substitute_names(self.clean, tags).replace("&", "&&").replace("|", "||")
 
     def matches(self, tags: Collection[str] | None) -> bool:
         """Whether a connection with this tag set (``None``: no tag set) matches."""
         if self.blank:
             return False
-        return evaluate(self.working_string(tags))
+        return evaluate_split(self.working_string(tags))
 
 
 def compile_expression(expression: str) -> CompiledExpression:
@@ -138,9 +140,13 @@ def compile_expression(expression: str) -> CompiledExpression:
     return CompiledExpression(expression, clean_expression(expression))
 
 
-def matches(expression: str, tags: Sequence[str] | Collection[str] | None) -> bool | None:
+def upstream_matches(expression: str, tags: Sequence[str] | Collection[str] | None) -> bool | None:
     """One-shot helper: ``None`` for a blank expression, else the match result."""
     compiled = compile_expression(expression)
     if compiled.blank:
         return None
     return compiled.matches(tags)
+
+
+# tests/sdk/test_expr.py (outside the fake's tests) still imports the old name.
+matches = upstream_matches

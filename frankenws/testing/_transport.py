@@ -13,12 +13,10 @@ from collections.abc import Callable
 
 import httpx
 
+from ._goserver import CHUNKING_THRESHOLD
 from ._http import RawRequest, RawResponse
 
 __all__ = ["FakeTransport", "framing_headers"]
-
-# Go's response writer buffers this much before it switches to chunked encoding.
-_GO_CHUNKING_THRESHOLD = 2048
 
 
 def framing_headers(response: RawResponse) -> tuple[tuple[str, str], ...]:
@@ -26,11 +24,13 @@ def framing_headers(response: RawResponse) -> tuple[tuple[str, str], ...]:
 
     ``Content-Length`` for bodies up to Go's 2 KiB buffer, ``Transfer-Encoding:
     chunked`` beyond; nothing for the server's own 400, which is delimited by closing
-    the connection.
+    the connection, nor when the handler announced the length (HEAD).
     """
     if response.close and response.status == 400 and response.body:
         return ()
-    if len(response.body) > _GO_CHUNKING_THRESHOLD:
+    if any(name == "Content-Length" for name, _ in response.headers):
+        return ()
+    if len(response.body) > CHUNKING_THRESHOLD:
         return (("Transfer-Encoding", "chunked"),)
     return (("Content-Length", str(len(response.body))),)
 

@@ -32,7 +32,9 @@ def frankenws_fake() -> FakeFrankenPHP:
 
 
 @pytest.fixture
-def frankenws_server(frankenws_fake: FakeFrankenPHP) -> Iterator[LoopbackServer]:
+def frankenws_server(
+    frankenws_fake: FakeFrankenPHP,
+) -> Iterator[LoopbackServer[FakeFrankenPHP]]:
     """The ``frankenws_fake`` fixture served on loopback (admin port + WebSocket port)."""
     with frankenws_fake.serve() as server:
         yield server

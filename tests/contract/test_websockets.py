@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import socket as socket_module
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from support import wait_for
@@ -171,3 +174,70 @@ def test_ghost_keeps_state_after_disconnect(env):
     assert ws.kill_connection(a.id) is False
     assert ws.release_ghost(a.id) is True
     assert ws.get_clients() == []
+
+
+@pytest.fixture(scope="module")
+def gws_url() -> Iterator[str]:
+    with FakeFrankenPHP().serve() as server:
+        yield server.ws_url("/chat")
+
+
+def test_permessage_deflate_is_never_negotiated(gws_url):
+    """websockets offers compression by default; like gws, the server accepts none."""
+    with connect(gws_url, ping_interval=None, open_timeout=5) as socket:
+        assert "permessage-deflate" in socket.request.headers["Sec-WebSocket-Extensions"]
+        assert "Sec-WebSocket-Extensions" not in socket.response.headers
+        assert socket.protocol.extensions == []
+
+
+def raw_upgrade(url: str, method: str = "GET", version: str = "13") -> bytes:
+    """A hand-written upgrade request; the answer without its Date header."""
+    parts = urlsplit(url)
+    request = (
+        f"{method} {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+        f"Sec-WebSocket-Version: {version}\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    data = b""
+    with socket_module.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(request.encode())
+        while chunk := sock.recv(65536):
+            data += chunk
+    return re.sub(rb"Date: [^\r]*\r\n", b"", data)
+
+
+def test_old_protocol_version_is_400(gws_url):
+    """Sec-WebSocket-Version: 8 gets gws' plain-text 400, then the socket closes."""
+    assert raw_upgrade(gws_url, version="8") == (
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 36\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"gws: websocket version not supported"
+    )
+
+
+def test_post_upgrade_is_a_handshake_error(gws_url):
+    """Only GET upgrades: a POST gets gws' handshake error (was a 405)."""
+    answer = raw_upgrade(gws_url, method="POST")
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert answer.endswith(b"\r\n\r\ngws: handshake error")
+
+
+def test_switching_protocols_answer_is_gws_shaped(gws_url):
+    """The 101 carries Upgrade, Connection and Sec-WebSocket-Accept, nothing else."""
+    parts = urlsplit(gws_url)
+    request = (
+        f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+    )
+    with socket_module.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(request.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(4096)
+    assert answer == (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+    )

@@ -7,8 +7,7 @@ import httpx
 import pytest
 from fake_support import HOST
 
-from frankenws.testing import FakeFrankenPHP, ManualClock
-from frankenws.testing._http import RawRequest, RawResponse
+from frankenws.testing import FakeFrankenPHP, ManualClock, RawRequest, RawResponse
 
 
 class Call(Protocol):

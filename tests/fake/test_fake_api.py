@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import types
+import typing
 
 import frankenws.testing
 from frankenws.testing import FakeFrankenPHP
@@ -15,10 +17,35 @@ def test_public_names():
     assert frankenws.testing.__all__ == [
         "Event",
         "FakeFrankenPHP",
+        "LoopbackServer",
         "ManualClock",
         "Population",
+        "RawRequest",
+        "RawResponse",
         "SystemClock",
     ]
+
+
+def test_all_lists_every_public_name():
+    """Nothing public is left out of __all__, and every export says it lives here."""
+    public = sorted(
+        name
+        for name, value in vars(frankenws.testing).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    )
+    assert public == frankenws.testing.__all__
+    for name in frankenws.testing.__all__:
+        assert getattr(frankenws.testing, name).__module__ == "frankenws.testing", name
+
+
+def test_loopback_clients_are_typed():
+    """LoopbackServer.client()/async_client() are annotated with the SDK's classes."""
+    # The SDK is imported for type checkers only (importing the fake stays light).
+    sdk = {"Client": frankenws.Client, "AsyncClient": frankenws.AsyncClient}
+    server = frankenws.testing.LoopbackServer
+    assert typing.get_type_hints(server.client, localns=sdk)["return"] is frankenws.Client
+    hints = typing.get_type_hints(server.async_client, localns=sdk)
+    assert hints["return"] is frankenws.AsyncClient
 
 
 def test_importing_the_fake_does_not_import_aiohttp():
@@ -85,7 +112,7 @@ def test_server_mode_helpers_return_python_values(fake):
 def test_queue_counter_zero_means_unlimited_in_server_mode(fake, clock):
     """PHP server mode can pass 0 (unlimited), which the admin API cannot."""
     conn = fake.connect()
-    fake.enable_queue_counter(conn, max_messages=0, max_time=0)
+    fake.enable_queue_counter(conn, max_messages=0, max_time_seconds=0)
     for _ in range(150):
         fake.send(conn, "x")
     clock.advance(10**6)
@@ -126,9 +153,9 @@ def test_concurrent_use_is_consistent():
 
 def test_event_log_is_bounded(monkeypatch):
     """The event log keeps the most recent events only, trimmed in batches."""
-    from frankenws.testing import _state
+    from frankenws.testing import _events
 
-    monkeypatch.setattr(_state, "MAX_EVENTS", 50)
+    monkeypatch.setattr(_events, "MAX_EVENTS", 50)
     fake = FakeFrankenPHP()
     conn = fake.connect()
     for i in range(200):

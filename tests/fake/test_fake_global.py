@@ -108,6 +108,6 @@ def test_global_store_ignores_connections(fake, call):
     call("POST", "/frankenphp_ws/global/set/k", b"v")
     fake.kill_connection(conn)
     assert fake.global_get("k") == b"v"
-    fake.global_set("s", "text", exp=1)
+    fake.global_set("s", "text", expire_seconds=1)
     assert fake.global_has("s")
     assert fake.global_delete("s")

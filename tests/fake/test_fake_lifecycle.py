@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from frankenws.testing import Event, FakeFrankenPHP, ManualClock
-from frankenws.testing._http import RawRequest
-from frankenws.testing._state import VirtualPeer
+from frankenws.testing import Event, FakeFrankenPHP, ManualClock, RawRequest
+from frankenws.testing._peers import VirtualPeer
 
 
 def loaded(fake: FakeFrankenPHP, route: str = "/chat", conn_id: str = "c1") -> str:
@@ -29,11 +28,11 @@ def snapshot(fake: FakeFrankenPHP, conn: str) -> dict[str, object]:
     state = fake.state
     return {
         "registered": conn in fake.get_clients(),
-        "route": state.route_of(conn),
+        "route": state._routes.get(conn),
         "tags": fake.get_client_tags(conn),
         "stored": fake.get_all_stored_information(conn),
-        "ping_enabled": state.is_ping_enabled(conn),
-        "pending": conn in state._ping_pending_ns,
+        "ping_enabled": state.pings.is_enabled(conn),
+        "pending": conn in state.pings.pending_ns,
         "queue_counter": fake.get_client_message_counter(conn),
         "queue_len": len(fake.get_client_message_queue(conn)),
         "ghost": fake.is_ghost(conn),

@@ -126,7 +126,7 @@ def test_unknown_id_is_enabled_without_pinging(fake, call):
     """enablePing succeeds for any id; nothing is sent to nobody."""
     body = json.loads(call("POST", "/frankenphp_ws/enablePing/nobody?interval=5").body)
     assert body == {"action": "enablePing", "clientID": "nobody", "interval": 5, "success": True}
-    assert fake.state.is_ping_enabled("nobody")
+    assert fake.state.pings.is_enabled("nobody")
 
 
 def test_invalid_intervals_mean_a_manual_ping(fake, call):
@@ -166,7 +166,7 @@ def test_timer_stops_on_failed_write_of_a_ghost(fake, clock):
     assert len(fake.pings(conn)) == 1
     assert clock.pending == 0
     assert fake.get_client_ping_time(conn) == 0  # RTT of the first ping, kept
-    assert fake.state.is_ping_enabled(conn)
+    assert fake.state.pings.is_enabled(conn)
 
 
 def test_system_clock_timers_never_fire_in_process():

@@ -102,7 +102,7 @@ def test_max_messages_drops_one_oldest_per_record(fake):
 def test_max_time_trims_only_when_recording(fake, clock):
     """Old messages stay readable until the next recording purges them."""
     conn = fake.connect()
-    fake.enable_queue_counter(conn, max_time=10)
+    fake.enable_queue_counter(conn, max_time_seconds=10)
     fake.send(conn, "old")
     clock.advance(10)
     fake.send(conn, "edge")

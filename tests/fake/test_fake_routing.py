@@ -8,8 +8,7 @@ import httpx
 import pytest
 from fake_support import HOST, raw_url
 
-from frankenws.testing import FakeFrankenPHP
-from frankenws.testing._http import RawRequest
+from frankenws.testing import FakeFrankenPHP, RawRequest
 
 NOT_FOUND = (
     404,
@@ -52,6 +51,35 @@ def test_encoded_slash_stays_inside_a_segment(call):
     """%2F does not split segments; the value arrives decoded once."""
     response = call("GET", "/frankenphp_ws/getTags/user%2F42")
     assert response.body == b'{"clientID":"user/42","tags":null}\n'
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/frankenphp_ws/getTags/%2F",
+        "/frankenphp_ws/untag/%2F/t",
+        "/frankenphp_ws/untag/c/%2f",
+        "/frankenphp_ws/global/get/%2F",
+        "/frankenphp_ws/getClientsByRoute/%2F",
+    ],
+)
+def test_a_value_of_exactly_slash_is_404(target, call):
+    """Go's mux reads a segment decoding to "/" as a trailing slash: no wildcard matches."""
+    method = "DELETE" if "/untag/" in target else "GET"
+    assert triple(call(method, target)) == NOT_FOUND
+
+
+@pytest.mark.parametrize(("wire", "value"), [("a%2F", "a/"), ("%2Fa", "/a"), ("%2F%2F", "//")])
+def test_values_containing_slash_route_normally(wire, value, call):
+    """Only the exact value "/" fails; longer values with slashes reach the route."""
+    response = call("GET", f"/frankenphp_ws/getTags/{wire}")
+    assert response.body == f'{{"clientID":"{value}","tags":null}}\n'.encode()
+
+
+def test_twice_decoded_slash_reaches_the_route(call):
+    """On a 2x route, %252F decodes to "/" in the handler, after the mux matched."""
+    response = call("GET", "/frankenphp_ws/getClientsByRoute/%252F")
+    assert response.body == b'{"clients":null,"count":0,"route":"/"}\n'
 
 
 def test_literal_segments_match_after_unescaping(call):
@@ -250,12 +278,21 @@ def test_host_check_off_and_custom_hosts():
 
 
 def test_admin_port_moves_the_default_hosts():
-    """The loopback server's _set_admin_port re-targets the default allowed hosts."""
+    """A handler listening on another port allows that port; the fake's own keeps 2019."""
     fake = FakeFrankenPHP()
-    fake._set_admin_port(40123)
-    ok = fake.handle(RawRequest("GET", "/frankenphp_ws/getClients", {"host": "127.0.0.1:40123"}))
+    loopback = fake.handler.listening_on(40123)
+    ok = loopback(RawRequest("GET", "/frankenphp_ws/getClients", {"host": "127.0.0.1:40123"}))
     assert ok.status == 200
-    assert fake.handle(RawRequest("GET", "/frankenphp_ws/getClients", HOST)).status == 403
+    assert loopback(RawRequest("GET", "/frankenphp_ws/getClients", HOST)).status == 403
+    assert fake.handle(RawRequest("GET", "/frankenphp_ws/getClients", HOST)).status == 200
+
+
+def test_explicit_hosts_do_not_follow_the_port():
+    """Configured origins are the same on every listener, as in Caddy."""
+    fake = FakeFrankenPHP(allowed_hosts=["admin.internal:8443"])
+    loopback = fake.handler.listening_on(40123)
+    request = RawRequest("GET", "/frankenphp_ws/getClients", {"host": "admin.internal:8443"})
+    assert loopback(request).status == 200
 
 
 class TestEnforceOrigin:

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from frankenws.testing._tagexpr import (
     clean_expression,
     compile_expression,
-    evaluate,
-    expand,
+    evaluate_split,
     go_trim_space,
-    matches,
+    substitute_names,
+    upstream_matches,
 )
 
 # (#, expression, tag set (None: no tags), working string after expansion, result)
@@ -49,14 +49,14 @@ EXAMPLES = [
 @pytest.mark.parametrize(("number", "expression", "tags", "working", "result"), EXAMPLES)
 def test_worked_examples(number, expression, tags, working, result):
     """Examples 1-23 of §8.5: same working string, same outcome."""
-    assert expand(clean_expression(expression), tags) == working, number
-    assert matches(expression, tags) is result
+    assert substitute_names(clean_expression(expression), tags) == working, number
+    assert upstream_matches(expression, tags) is result
 
 
 @pytest.mark.parametrize("tags", [None, {"anything"}])
 def test_worked_example_24_blank(tags):
     """Example 24: a blank expression is upstream's parse error, not a result."""
-    assert matches("   ", tags) is None
+    assert upstream_matches("   ", tags) is None
     assert compile_expression("   ").blank
 
 
@@ -100,36 +100,36 @@ def test_go_trim_space_set():
 
 def test_tabs_inside_are_kept_and_break_names():
     """Only ASCII spaces are deleted; an inner tab stays in the working string."""
-    assert expand(clean_expression("a\t&b"), {"a", "b"}) == "true\t&true"
-    assert matches("a\t&b", {"a", "b"}) is True  # TrimSpace of each && piece
-    assert matches("a\tb", {"ab"}) is False
+    assert substitute_names(clean_expression("a\t&b"), {"a", "b"}) == "true\t&true"
+    assert upstream_matches("a\t&b", {"a", "b"}) is True  # TrimSpace of each && piece
+    assert upstream_matches("a\tb", {"ab"}) is False
 
 
 def test_user_written_double_operators_fail():
     """&& becomes &&&& (four pieces), so it never matches."""
-    assert matches("a&&b", {"a", "b"}) is False
-    assert matches("a||b", {"a"}) is False
+    assert upstream_matches("a&&b", {"a", "b"}) is False
+    assert upstream_matches("a||b", {"a"}) is False
 
 
 def test_double_negation_is_false():
     """!!a is neither !true nor !false nor a group: false."""
-    assert matches("!!a", {"a"}) is False
-    assert matches("!!a", None) is False
+    assert upstream_matches("!!a", {"a"}) is False
+    assert upstream_matches("!!a", None) is False
 
 
 def test_wildcards():
     """Inner and trailing * are globs; * never crosses a newline; leading * fails."""
-    assert matches("a*b", {"a-x-b"}) is True
-    assert matches("gr_*", {"gr_"}) is True
-    assert matches("gr_*", {"gr\n_"}) is False
-    assert matches("gr_*", {"gr_1\n2"}) is False
-    assert matches("*gr", {"gr"}) is False
+    assert upstream_matches("a*b", {"a-x-b"}) is True
+    assert upstream_matches("gr_*", {"gr_"}) is True
+    assert upstream_matches("gr_*", {"gr\n_"}) is False
+    assert upstream_matches("gr_*", {"gr_1\n2"}) is False
+    assert upstream_matches("*gr", {"gr"}) is False
 
 
 def test_deep_nesting_does_not_overflow():
     """Go's growing stacks cope with deep parentheses; so must the fake."""
-    assert matches("(" * 5000 + "a" + ")" * 5000, {"a"}) is True
-    assert matches("!(" * 5001 + "a" + ")" * 5001, {"a"}) is False
+    assert upstream_matches("(" * 5000 + "a" + ")" * 5000, {"a"}) is True
+    assert upstream_matches("!(" * 5001 + "a" + ")" * 5001, {"a"}) is False
 
 
 # --- safe subset (§8.4) agrees with ordinary boolean logic --------------------------
@@ -206,19 +206,19 @@ def safe_expressions(draw):
 def test_safe_subset_is_ordinary_boolean_logic(expression, tags, data):
     """Expressions of the §8.4 grammar evaluate like real boolean logic, spaces or not."""
     text, reference = expression
-    assert matches(text, tags or None) is reference(tags)
+    assert upstream_matches(text, tags or None) is reference(tags)
     spaced = "".join(ch + " " * data.draw(st.integers(0, 2)) for ch in text)
-    assert matches(" " + spaced, tags or None) is reference(tags)
+    assert upstream_matches(" " + spaced, tags or None) is reference(tags)
 
 
 @given(st.text(max_size=40), st.sets(st.text(max_size=6), max_size=4))
 def test_matcher_never_raises(expression, tags):
     """Arbitrary input: a bool, or None exactly when the cleaned text is empty."""
-    result = matches(expression, tags)
+    result = upstream_matches(expression, tags)
     assert (result is None) == (clean_expression(expression) == "")
 
 
 @given(st.sampled_from(["true", "false", "!true", "!false", "(true)", "!(false)"]))
 def test_evaluator_literals(working):
     """The evaluator's base cases."""
-    assert evaluate(working) is (working in ("true", "!false", "(true)", "!(false)"))
+    assert evaluate_split(working) is (working in ("true", "!false", "(true)", "!(false)"))
