@@ -7,9 +7,10 @@ lane) only move bytes: they never interpret a status code or a body. Strictly pr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -19,6 +20,7 @@ from ._exceptions import (
     APIError,
     BadRequest,
     Forbidden,
+    FrankenWSError,
     HostNotAllowed,
     InvalidArgument,
     MethodNotAllowed,
@@ -49,6 +51,8 @@ __all__ = [
     "Steps",
     "calls",
     "decode_reply",
+    "drive",
+    "drive_async",
     "raise_for_status",
 ]
 
@@ -76,8 +80,8 @@ class Call(Generic[T_co]):
 
     endpoint: Endpoint | None
     method: str
-    target: str
-    """Raw request target relative to the admin base URL: escaped path plus ``?query``."""
+    path: str
+    """The raw request target relative to the admin base URL: escaped path plus ``?query``."""
     body: bytes
     decode: Callable[[Reply], T_co] = field(repr=False)
     expected: frozenset[int] = frozenset({200})
@@ -111,6 +115,88 @@ class Flow(Generic[T_co]):
 
 Operation = Call[T] | Flow[T]
 """What the operation builders return and every sender's ``_run`` accepts."""
+
+
+# --- driving an operation ----------------------------------------------------------
+#
+# Written once for every sender (both clients, the bulk lane), like httpx's auth-flow
+# driver: a failed request is thrown into the flow so its cleanup runs, and the flow is
+# always closed.
+
+
+class _Stepper(Generic[T]):
+    """Where an operation stands: the next call to send, or the result. Strictly private."""
+
+    __slots__ = ("_result", "_steps", "call")
+
+    def __init__(self, op: Flow[T]) -> None:
+        self._steps = op.start()
+        self.call: Call[Any] | None = None
+        self._advance(self._steps.send, None)
+
+    def _advance(self, step: Callable[[Any], Call[Any]], value: Any) -> None:
+        try:
+            self.call = step(value)
+        except StopIteration as done:
+            self.call = None
+            self._result: T = done.value
+
+    def answer(self, reply: Reply) -> None:
+        """Feed the current call's reply in (a decoding error is thrown in instead)."""
+        assert self.call is not None
+        try:
+            value = decode_reply(self.call, reply)
+        except Exception as exc:
+            self.fail(exc)
+        else:
+            self._advance(self._steps.send, value)
+
+    def fail(self, exc: Exception) -> None:
+        """Throw the current call's failure into the flow; it re-raises unless it recovers."""
+        self._advance(self._steps.throw, exc)
+
+    @property
+    def result(self) -> T:
+        return self._result
+
+    def close(self) -> None:
+        self._steps.close()
+
+
+def drive(op: Operation[T], send: Callable[[Call[Any]], Reply]) -> T:
+    """Run ``op`` with a blocking ``send``."""
+    if isinstance(op, Call):
+        return decode_reply(op, send(op))
+    stepper = _Stepper(op)
+    try:
+        while stepper.call is not None:
+            try:
+                reply = send(stepper.call)
+            except Exception as exc:
+                stepper.fail(exc)
+            else:
+                stepper.answer(reply)
+        return stepper.result
+    finally:
+        stepper.close()
+
+
+async def drive_async(op: Operation[T], send: Callable[[Call[Any]], Awaitable[Reply]]) -> T:
+    """Run ``op`` with an awaitable ``send``."""
+    if isinstance(op, Call):
+        return decode_reply(op, await send(op))
+    stepper = _Stepper(op)
+    try:
+        while stepper.call is not None:
+            try:
+                reply = await send(stepper.call)
+            except Exception as exc:
+                stepper.fail(exc)
+            else:
+                stepper.answer(reply)
+        return stepper.result
+    finally:
+        stepper.close()
 
 
 def decode_reply(call: Call[T], reply: Reply) -> T:
@@ -313,10 +399,10 @@ def _call(
     parts = []
     for segment in endpoint.segments:
         parts.append(encode(next(args)) if segment.startswith("{") else segment)
-    target = "/" + "/".join(parts)
+    path = "/" + "/".join(parts)
     if query:
-        target += "?" + encode_query(query)
-    return Call(endpoint, endpoint.method, target, body, decode, expected)
+        path += "?" + encode_query(query)
+    return Call(endpoint, endpoint.method, path, body, decode, expected)
 
 
 def _route_query(route: str | None) -> dict[str, str] | None:
@@ -538,10 +624,10 @@ class _Calls:
         except UnicodeEncodeError:
             raise InvalidArgument(f"path {path!r} must be already percent-encoded ASCII") from None
         try:
-            target = path + ("?" + encode_query(params) if params else "")
+            full = path + ("?" + encode_query(params) if params else "")
         except UnicodeEncodeError:
             raise InvalidArgument("params must be valid Unicode (lone surrogate)") from None
-        return Call(None, method.upper(), target, content, lambda reply: reply)
+        return Call(None, method.upper(), full, content, lambda reply: reply)
 
 
 calls = _Calls()
@@ -643,11 +729,20 @@ def _send_to_matching(expr: Expr, payload: bytes, route: str | None) -> Steps[in
     # send refuses an empty payload (the server crashes on it), so an empty frame goes
     # through a temporary tag, which also yields the server's own count of writes.
     marker = f"frankenws-tmp-{uuid.uuid4().hex}"
-    for conn in targets:
-        yield calls.tag_client(conn, marker)
+    tagged: list[str] = []
     try:
-        sent: int = yield calls.send_to_tag(marker, payload, route)
-    finally:
         for conn in targets:
-            yield calls.untag_client(conn, marker)
+            tagged.append(conn)
+            yield calls.tag_client(conn, marker)
+        sent: int = yield calls.send_to_tag(marker, payload, route)
+    except Exception:
+        # The driver throws a failed request's error in here: remove the marker, then
+        # let the original error through. (Not on GeneratorExit: no request can be sent
+        # once the driver is closing the flow.)
+        for conn in tagged:
+            with contextlib.suppress(FrankenWSError):
+                yield calls.untag_client(conn, marker)
+        raise
+    for conn in targets:
+        yield calls.untag_client(conn, marker)
     return sent

@@ -49,6 +49,13 @@ def test_import_is_light():
     assert out.stdout.strip() == ""
 
 
+def test_import_does_not_load_asyncio():
+    """import frankenws leaves asyncio unloaded: the CLI's kill path never needs it."""
+    code = "import sys, frankenws; print('asyncio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_version_matches_metadata():
     """__version__ is the installed distribution's version."""
     assert frankenws.__version__ == importlib.metadata.version("frankenws")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 import frankenws
@@ -111,3 +112,25 @@ def test_missing_cert_files(tmp_path):
         frankenws.Client("https://h:2021", cert=(tmp_path / "c.pem", tmp_path / "k.pem"))
     with pytest.raises(frankenws.InvalidArgument, match="CA bundle"):
         frankenws.Client("https://h:2021", verify=str(tmp_path / "ca.pem"))
+
+
+@pytest.mark.parametrize(
+    ("url", "kw", "expected"),
+    [
+        ("http://localhost:2019", {}, "localhost:2019"),
+        ("http://[::1]:2019", {}, "[::1]:2019"),
+        ("https://admin.example", {}, "admin.example"),
+        ("unix/{tmp}/admin.sock", {}, "localhost"),
+        ("http://localhost:12019", {"host_header": "localhost:2019"}, "localhost:2019"),
+        ("http://localhost:12019", {"headers": {"host": "127.0.0.1:2019"}}, "127.0.0.1:2019"),
+    ],
+)
+def test_host_header_is_what_is_sent(wire, tmp_path, url, kw, expected):
+    """client.host_header equals the Host header that reaches the wire."""
+    (tmp_path / "admin.sock").touch()  # the socket file is checked for before sending
+    url = url.format(tmp=tmp_path)
+    with frankenws.Client(url, transport=httpx.MockTransport(wire.handler), **kw) as client:
+        assert client.host_header == expected
+        wire.body = b'{"clients":[]}'
+        client.get_clients()
+    assert wire.last.headers["host"] == expected
