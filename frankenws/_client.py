@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import httpx
 
 from ._api import AsyncOperations, SyncOperations
-from ._calls import Call, Operation, Reply, calls, drive, drive_async
-from ._config import CertArg, VerifyArg, resolve_target
+from ._calls import Call, Operation, calls
+from ._config import CertArg, VerifyArg, resolve_address
 from ._connection import (
     Connection,
     FailureKind,
@@ -25,14 +25,13 @@ from ._connection import (
     check_socket,
     transport_error,
 )
+from ._drive import drive, drive_async
 from ._exceptions import InvalidArgument
+from ._models import Response
 
-__all__ = ["AsyncClient", "BaseClient", "Client", "Response"]
+__all__ = ["AsyncClient", "BaseClient", "Client"]
 
 T = TypeVar("T")
-
-Response = Reply
-"""What :meth:`Client.request` returns: status, lower-cased headers, body, url."""
 
 _RETRY_BACKOFF = 0.05
 
@@ -55,7 +54,7 @@ class BaseClient:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise InvalidArgument(f"timeout must be a positive number of seconds, got {timeout!r}")
         self._connection: Connection = build_connection(
-            resolve_target(url),
+            resolve_address(url),
             timeout=timeout,
             host_header=host_header,
             headers=headers,
@@ -107,10 +106,10 @@ class BaseClient:
             content=call.body if call.body or call.method == "POST" else None,
         )
 
-    def _reply(self, call: Call[Any], response: httpx.Response) -> Reply:
-        headers = {k.lower(): v for k, v in response.headers.items()}
-        return Reply(
-            response.status_code, headers, response.content, self._connection.shown_url(call)
+    def _response(self, call: Call[Any], answer: httpx.Response) -> Response:
+        headers = {k.lower(): v for k, v in answer.headers.items()}
+        return Response(
+            answer.status_code, headers, answer.content, self._connection.shown_url(call)
         )
 
     def _failure(
@@ -205,7 +204,7 @@ class Client(BaseClient, SyncOperations):
     ) -> None:
         self.close()
 
-    def _send(self, call: Call[Any]) -> Reply:
+    def _send(self, call: Call[Any]) -> Response:
         check_socket(self._connection, call)
         attempt = 0
         while True:
@@ -218,7 +217,7 @@ class Client(BaseClient, SyncOperations):
                 time.sleep(_RETRY_BACKOFF * 2**attempt)
                 attempt += 1
                 continue
-            return self._reply(call, response)
+            return self._response(call, response)
 
     def _run(self, op: Operation[T]) -> T:
         return drive(op, self._send)
@@ -287,7 +286,7 @@ class AsyncClient(BaseClient, AsyncOperations):
     ) -> None:
         await self.aclose()
 
-    async def _send(self, call: Call[Any]) -> Reply:
+    async def _send(self, call: Call[Any]) -> Response:
         check_socket(self._connection, call)
         attempt = 0
         while True:
@@ -304,7 +303,7 @@ class AsyncClient(BaseClient, AsyncOperations):
                 await asyncio.sleep(_RETRY_BACKOFF * 2**attempt)
                 attempt += 1
                 continue
-            return self._reply(call, response)
+            return self._response(call, response)
 
     async def _run(self, op: Operation[T]) -> T:
         return await drive_async(op, self._send)

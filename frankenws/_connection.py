@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._config import CertArg, Target, VerifyArg, build_ssl_context
+from ._config import AdminAddress, CertArg, VerifyArg, build_ssl_context
 from ._exceptions import ConnectError, RequestTimeout, ServerDisconnected, TransportError
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class Connection:
 
 
 def build_connection(
-    target: Target,
+    address: AdminAddress,
     *,
     timeout: float,
     host_header: str | None,
@@ -79,7 +79,7 @@ def build_connection(
 ) -> Connection:
     import httpx
 
-    url = httpx.URL(target.base_url)
+    url = httpx.URL(address.base_url)
     origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
     prefix = url.raw_path.decode("ascii").split("?", 1)[0].rstrip("/")
     # httpx.Headers merges case-insensitively: a user's "host" replaces ours instead of
@@ -87,7 +87,7 @@ def build_connection(
     merged = httpx.Headers({"User-Agent": user_agent})
     # Caddy compares Host with its listen address literally, so it is always explicit
     # (an explicit port included) rather than left to each sender's own default.
-    merged["Host"] = target.host_header or url.netloc.decode("ascii")
+    merged["Host"] = address.host_header or url.netloc.decode("ascii")
     if url.username or url.password:
         # Credentials in the URL (a proxy in front of the admin API) become a header,
         # so every sender sends them without knowing about them.
@@ -99,11 +99,11 @@ def build_connection(
     return Connection(
         origin=origin,
         prefix=prefix,
-        uds=target.uds,
+        uds=address.uds,
         ssl=build_ssl_context(verify, cert),
         headers=tuple(merged.items()),
         timeout=float(timeout),
-        display_url=target.display,
+        display_url=address.display,
         custom_transport=custom_transport,
         has_cert=cert is not None,
     )

@@ -13,8 +13,10 @@ import asyncio
 import importlib.util
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._calls import Call, Operation, Reply, drive_async
+from ._calls import Call, Operation
 from ._connection import FailureKind, check_socket, transport_error
+from ._drive import drive_async
+from ._models import Response
 
 if TYPE_CHECKING:
     import aiohttp
@@ -69,7 +71,7 @@ class AiohttpLane:
         """Send one operation and decode its replies (raising the SDK's usual errors)."""
         return await drive_async(op, self._send)
 
-    async def _send(self, call: Call[Any]) -> Reply:
+    async def _send(self, call: Call[Any]) -> Response:
         import aiohttp
         from yarl import URL
 
@@ -87,7 +89,7 @@ class AiohttpLane:
             ) as response:
                 body = await response.read()
                 headers = {k.lower(): v for k, v in response.headers.items()}
-                return Reply(response.status, headers, body, conn.shown_url(call))
+                return Response(response.status, headers, body, conn.shown_url(call))
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             raise transport_error(_kind(exc), conn, call, exc) from exc
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 import frankenws
-from frankenws._config import resolve_target
+from frankenws._config import resolve_address
 
 
 @pytest.mark.parametrize(
@@ -51,19 +51,19 @@ from frankenws._config import resolve_target
 )
 def test_url_forms(given, base, uds, display):
     """Every accepted form resolves to a base URL or a unix socket; display hides secrets."""
-    target = resolve_target(given, env={})
-    assert (target.base_url, target.uds, target.display) == (base, uds, display)
+    address = resolve_address(given, env={})
+    assert (address.base_url, address.uds, address.display) == (base, uds, display)
 
 
 def test_env_precedence():
     """Explicit URL, then FRANKENWS_ADMIN_URL, then CADDY_ADMIN, then the default."""
     env = {"FRANKENWS_ADMIN_URL": "http://a:1", "CADDY_ADMIN": "b:2"}
-    assert resolve_target("http://c:3", env).display == "http://c:3"
-    assert resolve_target(None, env).display == "http://a:1"
-    assert resolve_target(None, env).source == "FRANKENWS_ADMIN_URL"
-    assert resolve_target(None, {"CADDY_ADMIN": "b:2"}).display == "http://b:2"
-    assert resolve_target(None, {"CADDY_ADMIN": "  "}).display == "http://localhost:2019"
-    assert resolve_target(None, {}).source == "default"
+    assert resolve_address("http://c:3", env).display == "http://c:3"
+    assert resolve_address(None, env).display == "http://a:1"
+    assert resolve_address(None, env).source == "FRANKENWS_ADMIN_URL"
+    assert resolve_address(None, {"CADDY_ADMIN": "b:2"}).display == "http://b:2"
+    assert resolve_address(None, {"CADDY_ADMIN": "  "}).display == "http://localhost:2019"
+    assert resolve_address(None, {}).source == "default"
 
 
 def test_client_reads_env(monkeypatch):
