@@ -28,7 +28,7 @@ from ._decode import (
     string_list,
 )
 from ._encoding import encode_once, encode_query, encode_twice
-from ._endpoints import Endpoint, by_name
+from ._endpoints import ENDPOINTS, Endpoint, by_name
 from ._exceptions import FrankenWSError, InvalidArgument
 from ._expr import Expr, expand, is_server_safe, is_wildcard, names, parse
 from ._models import QueuedMessage, Response
@@ -109,11 +109,46 @@ def _call(
     args = iter(values)
     parts = []
     for segment in endpoint.segments:
-        parts.append(encode(next(args)) if segment.startswith("{") else segment)
+        if not segment.startswith("{"):
+            parts.append(segment)
+            continue
+        value = next(args)
+        if value == "/" and not endpoint.double:
+            raise _unreachable_slash(endpoint, segment)
+        parts.append(encode(value))
     path = "/" + "/".join(parts)
     if query:
         path += "?" + encode_query(query)
     return Call(endpoint, endpoint.method, path, body, decode, expected)
+
+
+def _unreachable_slash(endpoint: Endpoint, segment: str) -> InvalidArgument:
+    # PROTOCOL §3.1: a once-decoded value travels as %2F, Go's mux matches on the
+    # decoded path, where it is an empty segment plus a trailing slash that no
+    # {name} wildcard accepts. Only the exact value "/" hits this ("a/", "//" do not).
+    param = "id" if segment == "{clientID}" else segment.strip("{}")
+    return InvalidArgument(
+        f"{param} '/' cannot be sent to {endpoint.name}: this route decodes its path once, "
+        "so the value arrives as a bare '/', which Go's router reads as a trailing slash; no "
+        "encoding can reach the handler (the server answers '404 page not found')"
+    )
+
+
+def _route_of(path: str) -> Endpoint | None:
+    """The route a raw request path addresses, if it is one of the 41."""
+    segments = path.split("?", 1)[0].split("/")[1:]
+    for endpoint in ENDPOINTS:
+        if len(endpoint.segments) == len(segments) and all(
+            (seg != "") if lit.startswith("{") else (seg == lit)
+            for lit, seg in zip(endpoint.segments, segments, strict=True)
+        ):
+            return endpoint
+    return None
+
+
+_KEY_MAY_BE_MISSING = frozenset({200, 404})
+"""The global store's readers answer an empty 404 for a missing key: a result, not an error."""
+_GLOBAL_READERS = frozenset({"global_get", "global_has", "global_delete"})
 
 
 def _route_query(route: str | None) -> dict[str, str] | None:
@@ -317,14 +352,14 @@ class _Calls:
 
     def global_get(self, key: str) -> Call[str | None]:
         return _call(
-            "global_get", global_value, check_text(key, "key"), expected=frozenset({200, 404})
+            "global_get", global_value, check_text(key, "key"), expected=_KEY_MAY_BE_MISSING
         )
 
     def global_has(self, key: str) -> Call[bool]:
-        return _call("global_has", found, check_text(key, "key"), expected=frozenset({200, 404}))
+        return _call("global_has", found, check_text(key, "key"), expected=_KEY_MAY_BE_MISSING)
 
     def global_delete(self, key: str) -> Call[bool]:
-        return _call("global_delete", found, check_text(key, "key"), expected=frozenset({200, 404}))
+        return _call("global_delete", found, check_text(key, "key"), expected=_KEY_MAY_BE_MISSING)
 
     def raw(
         self, method: str, path: str, params: Mapping[str, str] | None, content: bytes
@@ -339,7 +374,12 @@ class _Calls:
             full = path + ("?" + encode_query(params) if params else "")
         except UnicodeEncodeError:
             raise InvalidArgument("params must be valid Unicode (lone surrogate)") from None
-        return Call(None, method.upper(), full, content, lambda response: response)
+        method = method.upper()
+        route = _route_of(path)
+        expected = frozenset({200})
+        if route is not None and route.method == method and route.name in _GLOBAL_READERS:
+            expected = _KEY_MAY_BE_MISSING
+        return Call(None, method, full, content, lambda response: response, expected)
 
 
 calls = _Calls()

@@ -69,11 +69,16 @@ def raise_for_status(response: Response, *, known_route: bool = True) -> None:
     status, body, url = response.status, response.body, response.url
     kw: dict[str, Any] = {"url": url, "status_code": status, "body": body}
     if 300 <= status < 400:
+        # Go redirects non-canonical paths (//, ., ..): 301 up to Go 1.25, 307 since.
         location = response.headers.get("location", "?")
+        blame = (
+            "This is an encoding bug in frankenws; please report it with the value you passed"
+            if known_route
+            else "Pass a path without empty, '.' or '..' segments"
+        )
         raise ProtocolError(
             f"{url} answered {status} redirect to {location}: the request path was not "
-            "canonical. This is an encoding bug in frankenws; please report it with the "
-            "value you passed",
+            f"canonical. {blame}",
             **kw,
         )
     if status == 404 and body == GO_NOT_FOUND and not known_route:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import frankenws
@@ -44,6 +44,8 @@ SETTINGS = settings(
 @given(conn_id=values, tag=values, key=values, value=values)
 def test_once_decoded_routes(setup, conn_id, tag, key, value):
     """Ids, tags, keys and values round-trip through 1x routes."""
+    # A once-decoded value of exactly "/" cannot reach any handler (Go's mux 404s it).
+    assume("/" not in (conn_id, tag, key))
     fake, ws = setup
     fake.connect("/r", id=conn_id)
     try:
@@ -86,4 +88,5 @@ def test_twice_decoded_routes(setup, old, new, route):
         assert ws.get_clients(route=route) == [new]
     finally:
         for conn in ws.get_clients_by_route(route):
-            ws.kill_connection(conn)
+            # Server mode: a new id of exactly "/" has no once-decoded admin path.
+            fake.kill_connection(conn)

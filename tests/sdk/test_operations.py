@@ -8,7 +8,6 @@ the mixins to that contract through a minimal recording sender.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from typing import Any, TypeVar
 
 import pytest
@@ -19,24 +18,6 @@ from frankenws._endpoints import ENDPOINTS, by_name
 from frankenws.testing import FakeFrankenPHP
 
 T = TypeVar("T")
-
-# One valid argument per parameter name used by the 41 methods.
-SAMPLES: dict[str, object] = {
-    "id": "conn",
-    "current_id": "conn",
-    "new_id": "other",
-    "tag": "t",
-    "key": "k",
-    "route": "/chat",
-    "data": "hello",
-    "value": "v",
-    "expression": "t",
-    "op": "eq",
-    "interval_ms": 5,
-    "max_messages": 5,
-    "max_time_seconds": 5,
-    "expire_seconds": 5,
-}
 
 
 class Recorder(SyncOperations):
@@ -59,18 +40,12 @@ class AsyncRecorder(AsyncOperations):
         return None  # type: ignore[return-value]
 
 
-def _args(method: Any) -> dict[str, object]:
-    params = list(inspect.signature(method).parameters)[1:]
-    return {name: SAMPLES[name] for name in params}
-
-
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
-def test_every_operation_carries_its_method_name(endpoint):
+def test_every_operation_carries_its_method_name(sample_args, endpoint):
     """Sync and async mixins hand _run an operation named after the method called."""
     sync, asynchronous = Recorder(), AsyncRecorder()
-    method = getattr(SyncOperations, endpoint.name)
-    getattr(sync, endpoint.name)(**_args(method))
-    asyncio.run(getattr(asynchronous, endpoint.name)(**_args(method)))
+    getattr(sync, endpoint.name)(**sample_args(endpoint.name))
+    asyncio.run(getattr(asynchronous, endpoint.name)(**sample_args(endpoint.name)))
     for (op,) in (sync.ops, asynchronous.ops):
         assert op.name == endpoint.name
         assert by_name(op.name) is endpoint

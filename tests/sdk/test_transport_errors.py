@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import struct
-import threading
-from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -18,102 +14,6 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _tcp_server(handle: Callable[[socket.socket], None]) -> Iterator[str]:
-    """A loopback server that hands each accepted connection to ``handle``."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    stop = threading.Event()
-
-    def serve() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            conn.settimeout(2)
-            handle(conn)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        server.close()
-
-
-def _read_head(conn: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """A TCP server that accepts connections and never answers."""
-    held: list[socket.socket] = []
-    with _tcp_server(held.append) as url:
-        yield url
-    for conn in held:
-        conn.close()
-
-
-@pytest.fixture
-def canned_server() -> Iterator[tuple[str, list[bytes]]]:
-    """An HTTP server answering each request with the next canned raw response."""
-    answers: list[bytes] = []
-
-    def answer(conn: socket.socket) -> None:
-        with conn:
-            _read_head(conn)
-            if answers:
-                conn.sendall(answers.pop(0))
-
-    with _tcp_server(answer) as url:
-        yield url, answers
-
-
-@pytest.fixture
-def resetting_server() -> Iterator[str]:
-    """A server that reads the request, then resets the connection (RST, no answer)."""
-
-    def reset(conn: socket.socket) -> None:
-        conn.recv(65536)
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        conn.close()
-
-    with _tcp_server(reset) as url:
-        yield url
-
-
-@pytest.fixture
-def recording_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """An HTTP server that records each request's headers and answers an empty list."""
-    seen: list[dict[str, str]] = []
-
-    def record(conn: socket.socket) -> None:
-        with conn:
-            lines = _read_head(conn).split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
-            seen.append({k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])})
-            conn.sendall(_http("200 OK", b'{"clients":null}'))
-
-    with _tcp_server(record) as url:
-        yield url, seen
-
-
-def _http(status: str, body: bytes, ctype: str = "application/json") -> bytes:
-    head = f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-    return head.encode() + b"Connection: close\r\n\r\n" + body
 
 
 def test_connect_error():
@@ -166,10 +66,10 @@ def test_connection_reset_is_a_transport_error(resetting_server):
 
 def test_protocol_error_on_garbage(canned_server):
     """A 200 whose body is not the protocol's JSON raises ProtocolError."""
-    url, answers = canned_server
-    answers.append(_http("200 OK", b"<html>hello</html>", "text/html"))
-    answers.append(_http("200 OK", b'{"clients": 5}'))
-    answers.append(_http("200 OK", b'{"count": "3"}'))
+    url = canned_server.url
+    canned_server.reply("200 OK", b"<html>hello</html>", "text/html")
+    canned_server.reply("200 OK", b'{"clients": 5}')
+    canned_server.reply("200 OK", b'{"count": "3"}')
     with frankenws.Client(url) as client:
         with pytest.raises(frankenws.ProtocolError, match="not JSON"):
             client.get_clients()
@@ -179,21 +79,31 @@ def test_protocol_error_on_garbage(canned_server):
             client.get_clients_count()
 
 
-def test_redirect_is_never_followed(canned_server):
-    """A 3xx is reported as an encoding bug, not followed."""
-    url, answers = canned_server
-    answers.append(
-        b"HTTP/1.1 301 Moved Permanently\r\nLocation: /frankenphp_ws/x\r\n"
-        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    with frankenws.Client(url) as client, pytest.raises(frankenws.ProtocolError, match="301"):
-        client.kill_connection("x")
+@pytest.mark.parametrize("status", ["301 Moved Permanently", "307 Temporary Redirect"])
+async def test_redirect_is_never_followed(canned_server, status):
+    """Go up to 1.25 redirects with 301, from 1.26 with 307: both are reported, not followed."""
+    from frankenws._calls import calls
+    from frankenws._lane import AiohttpLane
+
+    for _ in range(3):
+        canned_server.reply(status, b"", "text/html", (("Location", "/frankenphp_ws/x"),))
+    code = status.split()[0]
+    with frankenws.Client(canned_server.url) as client:
+        with pytest.raises(frankenws.ProtocolError, match=f"{code} redirect.*encoding bug"):
+            client.kill_connection("x")
+        async with AiohttpLane(client, 1) as lane:
+            with pytest.raises(frankenws.ProtocolError, match=f"{code} redirect"):
+                await lane.run(calls.kill_connection("x"))
+    async with frankenws.AsyncClient(canned_server.url) as aclient:
+        with pytest.raises(frankenws.ProtocolError, match=f"{code} redirect"):
+            await aclient.kill_connection("x")
+    assert canned_server.answers == []  # three requests, none followed to /frankenphp_ws/x
 
 
 def test_not_found_from_something_else(canned_server):
     """A 404 that is not Go's router text means the URL is not the admin endpoint."""
-    url, answers = canned_server
-    answers.append(_http("404 Not Found", b"404: Not Found", "text/plain"))
+    url = canned_server.url
+    canned_server.reply("404 Not Found", b"404: Not Found", "text/plain")
     with frankenws.Client(url) as client, pytest.raises(frankenws.NotFound, match="admin endpoint"):
         client.get_clients()
 
@@ -291,7 +201,7 @@ async def test_timeout_reads_the_same_on_every_sender(silent_server):
 
 async def test_hang_up_reads_the_same_on_every_sender(canned_server):
     """A server closing without an answer: ServerDisconnected with its caveat, everywhere."""
-    url, _ = canned_server  # no canned answer: it reads the request and hangs up
+    url = canned_server.url  # no canned answer: it reads the request and hangs up
     sync, lane, asynchronous = await _failure_on_every_sender(url)
     assert sync == lane == asynchronous
     assert sync[0] is frankenws.ServerDisconnected
