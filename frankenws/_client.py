@@ -22,11 +22,10 @@ from ._connection import (
     Connection,
     FailureKind,
     build_connection,
-    check_socket,
+    check_request,
     transport_error,
 )
 from ._drive import drive, drive_async
-from ._exceptions import InvalidArgument
 from ._models import Response
 
 __all__ = ["AsyncClient", "BaseClient", "Client"]
@@ -51,8 +50,6 @@ class BaseClient:
         retries: int,
         transport: object | None,
     ) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise InvalidArgument(f"timeout must be a positive number of seconds, got {timeout!r}")
         self._connection: Connection = build_connection(
             resolve_address(url),
             timeout=timeout,
@@ -205,7 +202,7 @@ class Client(BaseClient, SyncOperations):
         self.close()
 
     def _send(self, call: Call[Any]) -> Response:
-        check_socket(self._connection, call)
+        check_request(self._connection, call)
         attempt = 0
         while True:
             try:
@@ -287,7 +284,7 @@ class AsyncClient(BaseClient, AsyncOperations):
         await self.aclose()
 
     async def _send(self, call: Call[Any]) -> Response:
-        check_socket(self._connection, call)
+        check_request(self._connection, call)
         attempt = 0
         while True:
             try:

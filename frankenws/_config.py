@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -89,22 +90,28 @@ def resolve_address(url: str | None, env: Mapping[str, str] | None = None) -> Ad
         if text.startswith(":"):
             text = "localhost" + text
         text = "http://" + text
-    parts = urlsplit(text)
+    shown = _redacted(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket: http://[::1
+        raise InvalidArgument(f"admin URL {shown!r}{origin} is not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise InvalidArgument(
-            f"admin URL {url!r}{origin} has scheme {parts.scheme!r}; use http://, https:// "
+            f"admin URL {shown!r}{origin} has scheme {parts.scheme!r}; use http://, https:// "
             "or unix//path"
         )
     try:
         port = parts.port
     except ValueError as exc:
-        raise InvalidArgument(f"admin URL {url!r}{origin} has an invalid port: {exc}") from None
+        raise InvalidArgument(f"admin URL {shown!r}{origin} has an invalid port: {exc}") from None
     host = parts.hostname
     if not host:
-        raise InvalidArgument(f"admin URL {url!r}{origin} has no host; e.g. http://localhost:2019")
+        raise InvalidArgument(
+            f"admin URL {shown!r}{origin} has no host; e.g. http://localhost:2019"
+        )
     if parts.query or parts.fragment:
         raise InvalidArgument(
-            f"admin URL {url!r}{origin} must not carry a query or fragment; give only "
+            f"admin URL {shown!r}{origin} must not carry a query or fragment; give only "
             "scheme://host:port"
         )
     shown_host = f"[{host}]" if ":" in host else host
@@ -120,6 +127,11 @@ def resolve_address(url: str | None, env: Mapping[str, str] | None = None) -> Ad
 
 # The CLI's doctor imports the old name; it goes once doctor reads Client.host_header.
 resolve_target = resolve_address
+
+
+def _redacted(url: str) -> str:
+    """``url`` with the password of any ``user:password@`` replaced, for messages."""
+    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
 
 
 def _unix_path(text: str) -> str:

@@ -11,7 +11,9 @@ Strictly private.
 from __future__ import annotations
 
 import base64
+import math
 import os
+import re
 import socket
 import ssl
 from collections.abc import Mapping
@@ -19,12 +21,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import AdminAddress, CertArg, VerifyArg, build_ssl_context
-from ._exceptions import ConnectError, RequestTimeout, ServerDisconnected, TransportError
+from ._exceptions import (
+    ConnectError,
+    InvalidArgument,
+    RequestTimeout,
+    ServerDisconnected,
+    TransportError,
+)
 
 if TYPE_CHECKING:
     from ._calls import Call
 
-__all__ = ["Connection", "FailureKind", "build_connection", "check_socket", "transport_error"]
+__all__ = ["Connection", "FailureKind", "build_connection", "check_request", "transport_error"]
+
+MAX_URL_LENGTH = 65_536
+"""httpx refuses longer URLs (and any URL component longer than this)."""
 
 FailureKind = Literal["connect", "timeout", "disconnected", "other"]
 """What went wrong below HTTP: the connection could not be opened; no answer in time;
@@ -79,7 +90,17 @@ def build_connection(
 ) -> Connection:
     import httpx
 
-    url = httpx.URL(address.base_url)
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise InvalidArgument(f"timeout must be a positive number of seconds, got {timeout!r}")
+    try:
+        url = httpx.URL(address.base_url)
+    except httpx.InvalidURL as exc:
+        raise InvalidArgument(f"admin URL {address.display!r} is not valid: {exc}") from None
     origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
     prefix = url.raw_path.decode("ascii").split("?", 1)[0].rstrip("/")
     # httpx.Headers merges case-insensitively: a user's "host" replaces ours instead of
@@ -93,9 +114,10 @@ def build_connection(
         # so every sender sends them without knowing about them.
         token = base64.b64encode(f"{url.username}:{url.password}".encode()).decode("ascii")
         merged["Authorization"] = f"Basic {token}"
-    merged.update(headers or {})
+    for name, value in (headers or {}).items():
+        merged[_header_name(name)] = _header_value(value, f"header {name!r}")
     if host_header is not None:
-        merged["Host"] = host_header
+        merged["Host"] = _header_value(host_header, "host_header")
     return Connection(
         origin=origin,
         prefix=prefix,
@@ -109,11 +131,40 @@ def build_connection(
     )
 
 
+# RFC 9110 token characters: anything else in a name is a request Go refuses.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# Visible ASCII, space and tab: CR/LF would split the header, other bytes are
+# encoded differently (or refused) by each HTTP library.
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def _header_name(name: object) -> str:
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise InvalidArgument(f"header name {name!r} must be a non-empty HTTP token")
+    return name
+
+
+def _header_value(value: object, what: str) -> str:
+    if not isinstance(value, str) or not _FIELD_VALUE.fullmatch(value):
+        raise InvalidArgument(
+            f"{what} {value!r} must be a string of printable ASCII (no line breaks or "
+            "control characters)"
+        )
+    return value
+
+
 _CONFIGURE_URL = "Set the URL with url=... or FRANKENWS_ADMIN_URL (CADDY_ADMIN is read too)"
 
 
-def check_socket(conn: Connection, call: Call[Any]) -> None:
-    """Refuse to send to a unix socket that does not exist, before any sender tries."""
+def check_request(conn: Connection, call: Call[Any]) -> None:
+    """Refuse what no sender can send: an overlong URL, a unix socket that does not exist."""
+    length = len(conn.url(call))
+    if length > MAX_URL_LENGTH:
+        raise InvalidArgument(
+            f"{call.name}: the request URL would be {length:,} characters once its values "
+            f"are percent-encoded, over the {MAX_URL_LENGTH:,} an HTTP client accepts; use "
+            "shorter ids, tags, keys or values"
+        )
     # httpcore leaks the socket object when connecting to a missing unix socket fails,
     # and the answer is the same for every sender, so it is given before trying.
     if conn.uds is not None and not os.path.exists(conn.uds):

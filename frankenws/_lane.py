@@ -14,7 +14,7 @@ import importlib.util
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._calls import Call, Operation
-from ._connection import FailureKind, check_socket, transport_error
+from ._connection import FailureKind, check_request, transport_error
 from ._drive import drive_async
 from ._models import Response
 
@@ -77,7 +77,7 @@ class AiohttpLane:
 
         assert self._session is not None, "use the lane as an async context manager"
         conn = self._conn
-        check_socket(conn, call)
+        check_request(conn, call)
         try:
             async with self._session.request(
                 call.method,
