@@ -77,6 +77,7 @@ class BaseClient:
 
     @property
     def timeout(self) -> float:
+        """Seconds allowed per request."""
         return self._connection.timeout
 
     def __repr__(self) -> str:
@@ -86,7 +87,7 @@ class BaseClient:
         conn = self._connection
         if transport is None:
             cls = httpx.AsyncHTTPTransport if asynchronous else httpx.HTTPTransport
-            transport = cls(verify=conn.ssl, uds=conn.uds, retries=0)
+            transport = cls(verify=conn.tls, uds=conn.uds, retries=0)
         return {
             "transport": transport,
             "headers": list(conn.headers),

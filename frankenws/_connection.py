@@ -52,7 +52,7 @@ class Connection:
     """Path prefix of the admin API behind a proxy (``""`` or ``/caddy``), no trailing slash."""
     uds: str | None
     """Unix socket path, when the endpoint is a socket."""
-    ssl: ssl.SSLContext | bool
+    tls: ssl.SSLContext | bool
     """``True`` (default verification), ``False`` (none) or a configured context."""
     headers: tuple[tuple[str, str], ...]
     """Every header sent on every request, ``Host`` included."""
@@ -122,7 +122,7 @@ def build_connection(
         origin=origin,
         prefix=prefix,
         uds=address.uds,
-        ssl=build_ssl_context(verify, cert),
+        tls=build_ssl_context(verify, cert),
         headers=tuple(merged.items()),
         timeout=float(timeout),
         display_url=address.display,

@@ -47,7 +47,7 @@ class AiohttpLane:
         import aiohttp
 
         conn = self._conn
-        ssl_arg: Any = None if conn.ssl is True else conn.ssl  # None: aiohttp's default checks
+        ssl_arg: Any = None if conn.tls is True else conn.tls  # None: aiohttp's default checks
         connector: aiohttp.BaseConnector
         if conn.uds is not None:
             connector = aiohttp.UnixConnector(path=conn.uds, limit=self._concurrency)
