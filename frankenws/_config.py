@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,7 +11,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ._exceptions import InvalidArgument
 
-__all__ = ["DEFAULT_URL", "ENV_VARS", "Target", "build_ssl_context", "resolve_target"]
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_VARS",
+    "AdminAddress",
+    "build_ssl_context",
+    "resolve_address",
+]
 
 DEFAULT_URL = "http://localhost:2019"
 ENV_VARS = ("FRANKENWS_ADMIN_URL", "CADDY_ADMIN")
@@ -20,8 +27,10 @@ VerifyArg = bool | str | os.PathLike[str] | ssl.SSLContext
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
-    """A resolved admin endpoint. Strictly private."""
+class AdminAddress:
+    """Where the admin API is, resolved from a URL, the environment or the default.
+
+    Strictly private."""
 
     base_url: str
     """``scheme://host:port`` plus an optional path prefix, without a trailing slash."""
@@ -35,8 +44,8 @@ class Target:
     """Where the URL came from: ``argument``, an env var name, or ``default``."""
 
 
-def resolve_target(url: str | None, env: Mapping[str, str] | None = None) -> Target:
-    """Resolve ``url`` (or the environment, or the default) into a :class:`Target`.
+def resolve_address(url: str | None, env: Mapping[str, str] | None = None) -> AdminAddress:
+    """Resolve ``url`` (or the environment, or the default) into an :class:`AdminAddress`.
 
     Accepted forms: ``http://host:port``, ``https://host:port``, ``host:port``,
     ``:port``, Caddy's ``unix//path/admin.sock`` and ``unix:///path/admin.sock``.
@@ -64,7 +73,7 @@ def resolve_target(url: str | None, env: Mapping[str, str] | None = None) -> Tar
                 f"admin URL {text!r}{origin} names no socket path; "
                 "use unix//path/to/admin.sock or unix:///path/to/admin.sock"
             )
-        return Target(
+        return AdminAddress(
             "http://localhost",
             path,
             f"unix//{path.lstrip('/')}" if path.startswith("/") else f"unix/{path}",
@@ -80,22 +89,28 @@ def resolve_target(url: str | None, env: Mapping[str, str] | None = None) -> Tar
         if text.startswith(":"):
             text = "localhost" + text
         text = "http://" + text
-    parts = urlsplit(text)
+    shown = _redacted(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket: http://[::1
+        raise InvalidArgument(f"admin URL {shown!r}{origin} is not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise InvalidArgument(
-            f"admin URL {url!r}{origin} has scheme {parts.scheme!r}; use http://, https:// "
+            f"admin URL {shown!r}{origin} has scheme {parts.scheme!r}; use http://, https:// "
             "or unix//path"
         )
     try:
         port = parts.port
     except ValueError as exc:
-        raise InvalidArgument(f"admin URL {url!r}{origin} has an invalid port: {exc}") from None
+        raise InvalidArgument(f"admin URL {shown!r}{origin} has an invalid port: {exc}") from None
     host = parts.hostname
     if not host:
-        raise InvalidArgument(f"admin URL {url!r}{origin} has no host; e.g. http://localhost:2019")
+        raise InvalidArgument(
+            f"admin URL {shown!r}{origin} has no host; e.g. http://localhost:2019"
+        )
     if parts.query or parts.fragment:
         raise InvalidArgument(
-            f"admin URL {url!r}{origin} must not carry a query or fragment; give only "
+            f"admin URL {shown!r}{origin} must not carry a query or fragment; give only "
             "scheme://host:port"
         )
     shown_host = f"[{host}]" if ":" in host else host
@@ -106,7 +121,12 @@ def resolve_target(url: str | None, env: Mapping[str, str] | None = None) -> Tar
     # httpx drops a default port from Host, but Caddy compares Host with its listen
     # address literally, so an explicit port is always sent.
     host_header = netloc_display if port is not None else None
-    return Target(base, None, display, host_header, source)
+    return AdminAddress(base, None, display, host_header, source)
+
+
+def _redacted(url: str) -> str:
+    """``url`` with the password of any ``user:password@`` replaced, for messages."""
+    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
 
 
 def _unix_path(text: str) -> str:

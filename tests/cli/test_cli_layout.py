@@ -17,15 +17,8 @@ from frankenws_cli import _settings
 PACKAGE = Path(frankenws_cli.__file__).resolve().parent
 MODULES = sorted(PACKAGE.rglob("*.py"))
 
-# Private SDK modules the CLI may still import, with the reason.
-ALLOWED_PRIVATE = {
-    # doctor shows the Host header the SDK will send; it switches to the public
-    # Client.host_header property once that lands.
-    ("commands/doctor.py", "frankenws._config"),
-    # The fast kill path builds its report with the bulk engine's small report module
-    # without importing the engine itself.
-    ("*", "frankenws.bulk._report"),
-}
+# Private SDK modules the CLI may still import, with the reason (none today).
+ALLOWED_PRIVATE: set[tuple[str, str]] = set()
 
 
 def _imports(path: Path) -> list[str]:

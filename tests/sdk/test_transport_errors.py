@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,74 +14,6 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """A TCP server that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                held.append(conn)
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
-
-
-@pytest.fixture
-def canned_server() -> Iterator[tuple[str, list[bytes]]]:
-    """An HTTP server answering each request with the next canned raw response."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    answers: list[bytes] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(2)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                if answers:
-                    conn.sendall(answers.pop(0))
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}", answers
-    stop.set()
-    thread.join()
-    server.close()
-
-
-def _http(status: str, body: bytes, ctype: str = "application/json") -> bytes:
-    head = f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-    return head.encode() + b"Connection: close\r\n\r\n" + body
 
 
 def test_connect_error():
@@ -122,36 +52,6 @@ async def test_async_request_timeout(silent_server):
             await client.get_clients_count()
 
 
-@pytest.fixture
-def resetting_server() -> Iterator[str]:
-    """A server that reads the request, then resets the connection (RST, no answer)."""
-    import struct
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    stop = threading.Event()
-
-    def serve() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            conn.settimeout(2)
-            conn.recv(65536)
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    server.close()
-
-
 def test_connection_reset_is_a_transport_error(resetting_server):
     """A reset mid-request is a TransportError that is none of the specific ones."""
     with (
@@ -166,10 +66,10 @@ def test_connection_reset_is_a_transport_error(resetting_server):
 
 def test_protocol_error_on_garbage(canned_server):
     """A 200 whose body is not the protocol's JSON raises ProtocolError."""
-    url, answers = canned_server
-    answers.append(_http("200 OK", b"<html>hello</html>", "text/html"))
-    answers.append(_http("200 OK", b'{"clients": 5}'))
-    answers.append(_http("200 OK", b'{"count": "3"}'))
+    url = canned_server.url
+    canned_server.reply("200 OK", b"<html>hello</html>", "text/html")
+    canned_server.reply("200 OK", b'{"clients": 5}')
+    canned_server.reply("200 OK", b'{"count": "3"}')
     with frankenws.Client(url) as client:
         with pytest.raises(frankenws.ProtocolError, match="not JSON"):
             client.get_clients()
@@ -179,21 +79,31 @@ def test_protocol_error_on_garbage(canned_server):
             client.get_clients_count()
 
 
-def test_redirect_is_never_followed(canned_server):
-    """A 3xx is reported as an encoding bug, not followed."""
-    url, answers = canned_server
-    answers.append(
-        b"HTTP/1.1 301 Moved Permanently\r\nLocation: /frankenphp_ws/x\r\n"
-        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    with frankenws.Client(url) as client, pytest.raises(frankenws.ProtocolError, match="301"):
-        client.kill_connection("x")
+@pytest.mark.parametrize("status", ["301 Moved Permanently", "307 Temporary Redirect"])
+async def test_redirect_is_never_followed(canned_server, status):
+    """Go up to 1.25 redirects with 301, from 1.26 with 307: both are reported, not followed."""
+    from frankenws._calls import calls
+    from frankenws.bulk._lane import AiohttpLane
+
+    for _ in range(3):
+        canned_server.reply(status, b"", "text/html", (("Location", "/frankenphp_ws/x"),))
+    code = status.split()[0]
+    with frankenws.Client(canned_server.url) as client:
+        with pytest.raises(frankenws.ProtocolError, match=f"{code} redirect.*encoding bug"):
+            client.kill_connection("x")
+        async with AiohttpLane(client, 1) as lane:
+            with pytest.raises(frankenws.ProtocolError, match=f"{code} redirect"):
+                await lane.run(calls.kill_connection("x"))
+    async with frankenws.AsyncClient(canned_server.url) as aclient:
+        with pytest.raises(frankenws.ProtocolError, match=f"{code} redirect"):
+            await aclient.kill_connection("x")
+    assert canned_server.answers == []  # three requests, none followed to /frankenphp_ws/x
 
 
 def test_not_found_from_something_else(canned_server):
     """A 404 that is not Go's router text means the URL is not the admin endpoint."""
-    url, answers = canned_server
-    answers.append(_http("404 Not Found", b"404: Not Found", "text/plain"))
+    url = canned_server.url
+    canned_server.reply("404 Not Found", b"404: Not Found", "text/plain")
     with frankenws.Client(url) as client, pytest.raises(frankenws.NotFound, match="admin endpoint"):
         client.get_clients()
 
@@ -240,3 +150,88 @@ def test_post_is_never_retried():
     ):
         client.kill_connection("x")
     assert transport.attempts == 1
+
+
+async def _failure_on_every_sender(url: str, **kw: object) -> list[tuple[type, str, str]]:
+    """The error each sender raises for the same request: both clients and the bulk lane."""
+    from frankenws._calls import calls
+    from frankenws.bulk._lane import AiohttpLane
+
+    errors: list[frankenws.FrankenWSError] = []
+    with frankenws.Client(url, retries=0, **kw) as client:
+        with pytest.raises(frankenws.FrankenWSError) as info:
+            client.kill_connection("x")
+        errors.append(info.value)
+        async with AiohttpLane(client, 1) as lane:
+            with pytest.raises(frankenws.FrankenWSError) as info:
+                await lane.run(calls.kill_connection("x"))
+            errors.append(info.value)
+    async with frankenws.AsyncClient(url, retries=0, **kw) as aclient:
+        with pytest.raises(frankenws.FrankenWSError) as info:
+            await aclient.kill_connection("x")
+        errors.append(info.value)
+    return [(type(e), str(e), e.url) for e in errors]
+
+
+async def test_refused_connection_reads_the_same_on_every_sender():
+    """Same error class, message (with its hints) and URL from all three senders."""
+    url = f"http://127.0.0.1:{_closed_port()}"
+    sync, lane, asynchronous = await _failure_on_every_sender(url)
+    assert sync == lane == asynchronous
+    assert sync[0] is frankenws.ConnectError
+    assert "Connection refused" in sync[1]
+    assert "FRANKENWS_ADMIN_URL" in sync[1]
+
+
+async def test_missing_unix_socket_reads_the_same_on_every_sender(tmp_path):
+    """The lane checks the socket file too, instead of a library error."""
+    sync, lane, asynchronous = await _failure_on_every_sender(f"unix/{tmp_path}/admin.sock")
+    assert sync == lane == asynchronous
+    assert sync[0] is frankenws.ConnectError
+    assert "no such socket file" in sync[1]
+
+
+async def test_timeout_reads_the_same_on_every_sender(silent_server):
+    """The timeout hint is on every path."""
+    sync, lane, asynchronous = await _failure_on_every_sender(silent_server, timeout=0.3)
+    assert sync == lane == asynchronous
+    assert sync[0] is frankenws.RequestTimeout
+    assert "Raise timeout=" in sync[1]
+
+
+async def test_hang_up_reads_the_same_on_every_sender(canned_server):
+    """A server closing without an answer: ServerDisconnected with its caveat, everywhere."""
+    url = canned_server.url  # no canned answer: it reads the request and hangs up
+    sync, lane, asynchronous = await _failure_on_every_sender(url)
+    assert sync == lane == asynchronous
+    assert sync[0] is frankenws.ServerDisconnected
+    assert "may or may not have been applied" in sync[1]
+
+
+async def test_reset_reads_the_same_on_every_sender(resetting_server):
+    """A reset is the generic TransportError, worded alike whichever library saw it."""
+    sync, lane, asynchronous = await _failure_on_every_sender(resetting_server)
+    assert sync == lane == asynchronous
+    assert sync[0] is frankenws.TransportError
+
+
+async def test_every_sender_sends_the_same_headers(recording_server):
+    """Host, credentials from the URL, User-Agent and extra headers reach the wire alike."""
+    from frankenws._calls import calls
+    from frankenws.bulk._lane import AiohttpLane
+
+    base, seen = recording_server
+    address = base.removeprefix("http://")
+    url = f"http://admin:s%40cret@{address}"
+    options = {"headers": {"X-Team": "ops"}}
+    with frankenws.Client(url, **options) as client:
+        assert client.get_clients() == []
+        async with AiohttpLane(client, 1) as lane:
+            assert await lane.run(calls.get_clients()) == []
+    async with frankenws.AsyncClient(url, **options) as aclient:
+        assert await aclient.get_clients() == []
+    wanted = ("host", "authorization", "user-agent", "x-team")
+    sync, lane_headers, asynchronous = ({k: h.get(k) for k in wanted} for h in seen)
+    assert sync == lane_headers == asynchronous
+    assert sync["host"] == address == client.host_header
+    assert sync["authorization"] == "Basic YWRtaW46c0BjcmV0"  # admin:s@cret

@@ -19,7 +19,7 @@ from frankenws_cli._settings import profile_names
 
 __all__ = ["COMPLETERS", "OPERATORS", "complete_profiles"]
 
-OPERATORS = (*frankenws.SEARCH_OPERATORS, "gt", "gte", "lt", "lte", "in", "exists")
+OPERATORS = frankenws.SEARCH_OPERATORS
 
 # A shell waits for completion: never long.
 COMPLETION_TIMEOUT = 2.0

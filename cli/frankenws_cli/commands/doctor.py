@@ -5,12 +5,10 @@ from __future__ import annotations
 import statistics
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import typer
 
 import frankenws
-from frankenws._config import resolve_target
 from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import REJECTED, UNREACHABLE, USAGE, CliError, classify
 from frankenws_cli._output import Fields, Lines, Result, Stack, Table
@@ -22,15 +20,11 @@ LATENCY_SAMPLES = 5
 
 def _host_sent(url: str, explicit: str | None) -> str:
     """The Host header the SDK sends for ``url`` (Caddy compares it literally)."""
-    if explicit:
-        return explicit
     try:
-        target = resolve_target(url, env={})
+        with frankenws.Client(url, host_header=explicit) as probe:
+            return probe.host_header
     except frankenws.InvalidArgument:
         return "?"  # the settings check below reports the bad URL
-    if target.host_header:
-        return target.host_header
-    return urlsplit(target.base_url).netloc.rpartition("@")[2] or "localhost"
 
 
 def doctor(ctx: typer.Context) -> Result:
