@@ -43,14 +43,6 @@ def find_caddy() -> str | None:
     return shutil.which("caddy", path=beside) or shutil.which("caddy")
 
 
-def pytest_report_header() -> list[str]:
-    next_caddy = os.environ.get("FRANKENWS_CADDY_NEXT") or "not set (FRANKENWS_CADDY_NEXT)"
-    return [
-        f"hypothesis profile: {HYPOTHESIS_PROFILE}",
-        f"caddy: {find_caddy() or 'not found'}; next caddy: {next_caddy}",
-    ]
-
-
 @dataclass(frozen=True)
 class CaddyBuild:
     """One Caddy binary: its path, its Caddy version and the Go it was built with."""
@@ -68,8 +60,27 @@ class CaddyBuild:
         caddy = re.match(r"v(\d+\.\d+\.\d+)", run("version"))
         go = re.search(r"^go\s+go(\d+\.\d+(?:\.\d+)?)", run("build-info"), re.MULTILINE)
         if caddy is None or go is None:
-            pytest.fail(f"cannot tell the Caddy and Go versions of {binary}")
+            raise ValueError(f"cannot tell the Caddy and Go versions of {binary}")
         return cls(binary, caddy.group(1), go.group(1))
+
+    def __str__(self) -> str:
+        return f"Caddy {self.caddy_version} (Go {self.go_version}) at {self.binary}"
+
+
+def pytest_report_header() -> list[str]:
+    def describe(binary: str | None, missing: str) -> str:
+        if binary is None or shutil.which(binary) is None:
+            return missing
+        try:
+            return str(CaddyBuild.of(binary))
+        except (OSError, subprocess.SubprocessError, ValueError) as error:
+            return str(error)
+
+    return [
+        f"hypothesis profile: {HYPOTHESIS_PROFILE}",
+        f"caddy: {describe(find_caddy(), 'not found')}",
+        f"next caddy: {describe(os.environ.get('FRANKENWS_CADDY_NEXT'), 'not set')}",
+    ]
 
 
 def _required(binary: str | None, missing: str) -> CaddyBuild:
@@ -77,7 +88,10 @@ def _required(binary: str | None, missing: str) -> CaddyBuild:
         if os.environ.get("FRANKENWS_REQUIRE_CADDY"):
             pytest.fail(f"{missing}, and FRANKENWS_REQUIRE_CADDY is set")
         pytest.skip(missing)
-    return CaddyBuild.of(binary)
+    try:
+        return CaddyBuild.of(binary)
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")
