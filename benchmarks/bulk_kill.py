@@ -13,7 +13,8 @@ one after the other in this process:
   journal=<tmp file>)``, i.e. with the journal on.
 
 Every variant checks that all its ids were reported killed. Run:
-``python benchmarks/bulk_kill.py [--count 10000] [--concurrency 32]``.
+``python benchmarks/bulk_kill.py [--count 10000] [--concurrency 32]``; ``--smoke`` runs
+a few dozen ids only, so CI can check the script still works (its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -93,7 +94,15 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--naive-sample", type=int, default=300)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes, one round: checks the script still runs (CI)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.count, args.concurrency, args.naive_sample = 40, 4, 5
+        print("smoke run: tiny sizes, the figures below mean nothing")
     child = subprocess.Popen(
         [sys.executable, "-c", SERVER.format(count=args.count)],
         stdin=subprocess.PIPE,

@@ -4,7 +4,8 @@ Method: both clients send the same route (``getClientsCount``, ``killConnection`
 unknown id, ``getTags/<id>``) through the same transport, interleaved in rounds so that
 machine noise hits both sides alike; the ratio of the medians is reported. Two transports:
 the in-process fake (httpx transport, no sockets) and the loopback fake (real HTTP on
-127.0.0.1). Run: ``python benchmarks/sdk_overhead.py [--rounds 15] [--calls 300]``.
+127.0.0.1). Run: ``python benchmarks/sdk_overhead.py [--rounds 15] [--calls 300]``;
+``--smoke`` makes one short round, so CI can check the script still works.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def _time(fn: Callable[[], object], calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
-def measure(make_sdk, make_bare, base: str, rounds: int, calls: int) -> dict[str, tuple]:
+def measure(
+    make_sdk, make_bare, base: str, rounds: int, calls: int, warmup: int = 50
+) -> dict[str, tuple]:
     results = {}
     with make_sdk() as sdk, make_bare() as bare:
         for name, (method, path, call) in ROUTES.items():
@@ -55,7 +58,7 @@ def measure(make_sdk, make_bare, base: str, rounds: int, calls: int) -> dict[str
             def wrapped(call: Callable = call) -> object:
                 return call(sdk)
 
-            _time(raw, 50), _time(wrapped, 50)  # warm up pools and caches
+            _time(raw, warmup), _time(wrapped, warmup)  # warm up pools and caches
             sdk_t, raw_t = [], []
             for _ in range(rounds):
                 sdk_t.append(_time(wrapped, calls))
@@ -69,7 +72,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes, one round: checks the script still runs (CI)",
+    )
     args = parser.parse_args()
+    warmup = 50
+    if args.smoke:
+        args.rounds, args.calls, warmup = 1, 5, 1
+        print("smoke run: tiny sizes, the figures below mean nothing")
 
     fake = FakeFrankenPHP()
     for i in range(20):
@@ -81,6 +93,7 @@ def main() -> None:
         base,
         args.rounds,
         args.calls,
+        warmup,
     )
     with fake.serve() as server:
         loopback = measure(
@@ -89,6 +102,7 @@ def main() -> None:
             server.admin_url,
             args.rounds,
             args.calls,
+            warmup,
         )
     print(f"{'transport':<11} {'route':<20} {'httpx us':>9} {'frankenws us':>13} {'ratio':>6}")
     for label, table in (("in-process", in_process), ("loopback", loopback)):

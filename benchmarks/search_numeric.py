@@ -7,7 +7,8 @@ it takes is counted, and the result is checked against the definition. For compa
 obvious alternative without a numeric operator - list everyone with the key, read each
 value, compare - is timed on a sample and extrapolated. Requests are counted on the
 client side.
-Run: ``python benchmarks/search_numeric.py [--count 100000]``.
+Run: ``python benchmarks/search_numeric.py [--count 100000]``; ``--smoke`` uses 100
+connections, so CI can check the script still works (its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=500)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes, one round: checks the script still runs (CI)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.count, args.sample = 100, 5
+        print("smoke run: tiny sizes, the figures below mean nothing")
     child = subprocess.Popen(
         [sys.executable, "-c", SERVER.format(count=args.count)],
         stdin=subprocess.PIPE,

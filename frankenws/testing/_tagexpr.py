@@ -146,7 +146,3 @@ def upstream_matches(expression: str, tags: Sequence[str] | Collection[str] | No
     if compiled.blank:
         return None
     return compiled.matches(tags)
-
-
-# tests/sdk/test_expr.py (outside the fake's tests) still imports the old name.
-matches = upstream_matches

@@ -22,11 +22,11 @@ def test_forbidden_by_origin_enforcement():
             assert allowed.get_clients() == []
 
 
-def test_unexpected_status_is_an_api_error(real_caddy):
+def test_unexpected_status_is_an_api_error(each_real_caddy):
     """A status outside the protocol (Caddy's 431 for huge headers) is an APIError."""
     huge = {"X-Padding": "x" * 70_000}
     with (
-        frankenws.Client(real_caddy, headers=huge) as ws,
+        frankenws.Client(each_real_caddy.url, headers=huge) as ws,
         pytest.raises(frankenws.APIError) as info,
     ):
         ws.get_clients()

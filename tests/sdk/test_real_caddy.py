@@ -1,4 +1,7 @@
-"""The SDK against a real Caddy that lacks the WebSocket extension."""
+"""The SDK against real Caddy builds that lack the WebSocket extension.
+
+``each_real_caddy`` runs a test against the pinned Caddy and the newer FRANKENWS_CADDY_NEXT.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ import pytest
 import frankenws
 
 
-def test_module_not_loaded(real_caddy):
+def test_module_not_loaded(each_real_caddy):
     """Caddy's plain-text 404 on a /frankenphp_ws/ route means the extension is missing."""
+    real_caddy = each_real_caddy.url
     with frankenws.Client(real_caddy) as client, pytest.raises(frankenws.ModuleNotLoaded) as info:
         client.get_clients()
     assert info.value.status_code == 404
@@ -17,16 +21,16 @@ def test_module_not_loaded(real_caddy):
     assert "extension" in str(info.value)
 
 
-def test_module_not_loaded_on_global_routes(real_caddy):
+def test_module_not_loaded_on_global_routes(each_real_caddy):
     """The global store's own 404 is not confused with Caddy's router 404."""
-    with frankenws.Client(real_caddy) as client, pytest.raises(frankenws.ModuleNotLoaded):
+    with frankenws.Client(each_real_caddy.url) as client, pytest.raises(frankenws.ModuleNotLoaded):
         client.global_get("key")
 
 
-def test_host_not_allowed(real_caddy):
+def test_host_not_allowed(each_real_caddy):
     """Caddy's Host check answers 403; the error suggests host_header."""
     with (
-        frankenws.Client(real_caddy, host_header="tunnel:12019") as client,
+        frankenws.Client(each_real_caddy.url, host_header="tunnel:12019") as client,
         pytest.raises(frankenws.HostNotAllowed) as info,
     ):
         client.list_routes()
@@ -36,7 +40,7 @@ def test_host_not_allowed(real_caddy):
 
 
 def test_websocket_upgrade_header_is_a_server_error(real_caddy):
-    """An Upgrade: websocket header makes Caddy's admin answer 500."""
+    """An Upgrade: websocket header makes the pinned Caddy's admin answer 500."""
     with (
         frankenws.Client(real_caddy, headers={"Upgrade": "websocket"}) as client,
         pytest.raises(frankenws.ServerError, match="websocket connections aren't allowed"),
@@ -44,9 +48,19 @@ def test_websocket_upgrade_header_is_a_server_error(real_caddy):
         client.get_clients()
 
 
-async def test_async_module_not_loaded(real_caddy):
+def test_websocket_upgrade_header_on_newer_caddy(real_caddy_next):
+    """Caddy 2.11 refuses the same request with 400 and its own wording; still an APIError."""
+    with (
+        frankenws.Client(real_caddy_next, headers={"Upgrade": "websocket"}) as client,
+        pytest.raises(frankenws.APIError, match="WebSocket connections aren't allowed") as info,
+    ):
+        client.get_clients()
+    assert info.value.status_code == 400
+
+
+async def test_async_module_not_loaded(each_real_caddy):
     """The async client maps the same answer to the same error."""
-    async with frankenws.AsyncClient(real_caddy) as client:
+    async with frankenws.AsyncClient(each_real_caddy.url) as client:
         with pytest.raises(frankenws.ModuleNotLoaded):
             await client.get_tags()
 

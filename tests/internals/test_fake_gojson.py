@@ -126,6 +126,7 @@ def test_float_formatting_properties(value):
     assert len(digits or "0") == len(shortest)
 
 
+@pytest.mark.slow
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(),

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support import max_examples
 
 from frankenws import InvalidArgument
 from frankenws._expr import (
@@ -32,7 +33,7 @@ from frankenws._expr import (
     names,
     parse,
 )
-from frankenws.testing._tagexpr import matches as fake_server_matches
+from frankenws.testing._tagexpr import upstream_matches as fake_server_matches
 
 # The reference "server" is the fake's matcher, itself checked against every worked
 # example of PROTOCOL §8.5 (tests/fake/test_fake_tagexpr.py).
@@ -238,7 +239,8 @@ def test_matches_examples(pattern: str, tag: str, expected: bool) -> None:
     assert matches(pattern, tag) is expected
 
 
-@settings(max_examples=500, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=max_examples(500), deadline=None)
 @given(
     pattern=st.text(st.sampled_from("ab*\n."), max_size=7),
     tag=st.text(st.sampled_from("ab\n."), max_size=7),
@@ -322,7 +324,8 @@ def leaves(node: Node) -> list[str]:
     return [name for child in node[1:] for name in leaves(child)]
 
 
-@settings(max_examples=400, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=max_examples(400), deadline=None)
 @given(tree=ast_strategy(names_st), data=st.data())
 def test_rendered_ast_parses_to_the_same_boolean_function(tree: Node, data: Any) -> None:
     text = render(tree, data.draw)
@@ -412,7 +415,8 @@ def tag_sets_for(draw: st.DrawFn, used: list[str]) -> set[str]:
     return set(draw(st.lists(st.sampled_from(pool), max_size=5)))
 
 
-@settings(max_examples=500, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=max_examples(500), deadline=None)
 @given(data=st.data())
 def test_safe_grammar_is_safe_and_the_server_agrees(data: Any) -> None:
     text, used = data.draw(safe_expressions())
@@ -441,7 +445,8 @@ def token_soup(draw: st.DrawFn) -> str:
     return "".join(p + n for p, n in pieces) + draw(NASTY_PUNCT)
 
 
-@settings(max_examples=1500, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=max_examples(1500), deadline=None)
 @given(
     text=token_soup(),
     tags=st.lists(st.sets(st.sampled_from(NASTY_TAGS), max_size=4), min_size=1, max_size=4),
@@ -470,7 +475,8 @@ def mutated_safe_expressions(draw: st.DrawFn) -> tuple[str, list[str]]:
     return text, used
 
 
-@settings(max_examples=1000, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=max_examples(1000), deadline=None)
 @given(data=st.data())
 def test_no_false_safe_near_the_safe_subset(data: Any) -> None:
     text, used = data.draw(mutated_safe_expressions())
@@ -482,6 +488,7 @@ def test_no_false_safe_near_the_safe_subset(data: Any) -> None:
         assert server_matches(text, tags) == expr.evaluate(tags), (text, tags)
 
 
+@pytest.mark.slow
 def test_no_false_safe_exhaustively_on_short_expressions() -> None:
     """Every string of up to 6 tokens over a small alphabet, against every tag set."""
     alphabet = ["b", "c", "x*", "!", "&", "|", "(", ")"]

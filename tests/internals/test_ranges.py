@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support import max_examples
 
 from frankenws import InvalidArgument
 from frankenws._ranges import (
@@ -214,7 +215,8 @@ def int_strings(draw: st.DrawFn, anchors: tuple[int, ...]) -> str:
     return draw(st.one_of(DIGITS, JUNK, numerals()))
 
 
-@settings(max_examples=400, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=max_examples(400), deadline=None)
 @given(
     lo=st.none() | st.integers(0, 10**4) | st.integers(0, 10**32),
     hi=st.none() | st.integers(0, 10**4) | st.integers(0, 10**32),
@@ -271,7 +273,8 @@ def test_int_range_regex_refuses_bounds_beyond_the_limit() -> None:
 # ------------------------------------------------------------- compile_numeric
 
 
-@settings(max_examples=600, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=max_examples(600), deadline=None)
 @given(op=st.sampled_from(["gt", "gte", "lt", "lte"]), bound=bounds(), data=st.data())
 def test_numeric_regex_and_local_match_equal_plain_maths(
     op: str, bound: tuple[str | int | float, Fraction], data: Any
@@ -343,6 +346,7 @@ def test_huge_bounds_fall_back_to_local_comparison() -> None:
     assert server_finds(at_limit.regex, "1" + "0" * MAX_REGEX_DIGITS)
 
 
+@pytest.mark.slow
 @given(
     whole=st.text("0123456789", min_size=MAX_REGEX_DIGITS, max_size=MAX_REGEX_DIGITS),
     fraction=st.text("0123456789", min_size=MAX_REGEX_DIGITS, max_size=MAX_REGEX_DIGITS),
@@ -398,7 +402,8 @@ def test_is_number_is_the_documented_syntax(s: str) -> None:
 # -------------------------------------------------------------------- in / exists
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=max_examples(300), deadline=None)
 @given(
     values=st.lists(st.text(max_size=5), max_size=6),
     others=st.lists(st.text(max_size=5), max_size=6),
