@@ -34,6 +34,8 @@ _defer_httpx_cli()
 
 from .__version__ import __version__
 from ._client import AsyncClient, Client, Response
+from ._cluster import AsyncCluster, Cluster
+from ._cluster_core import NodeResults
 from ._exceptions import (
     APIError,
     BadRequest,
@@ -44,21 +46,26 @@ from ._exceptions import (
     InvalidArgument,
     MethodNotAllowed,
     ModuleNotLoaded,
+    NodesDisagree,
     NotFound,
+    PartialFailure,
     ProtocolError,
     RequestTimeout,
     ServerDisconnected,
     ServerError,
     TransportError,
 )
+from ._fanout import Node
 from ._models import QueuedMessage
 from ._validate import SEARCH_OPERATORS
 
 __all__ = [
     "APIError",
     "AsyncClient",
+    "AsyncCluster",
     "BadRequest",
     "Client",
+    "Cluster",
     "ConnectError",
     "Forbidden",
     "FrankenWSError",
@@ -66,7 +73,11 @@ __all__ = [
     "InvalidArgument",
     "MethodNotAllowed",
     "ModuleNotLoaded",
+    "Node",
+    "NodeResults",
+    "NodesDisagree",
     "NotFound",
+    "PartialFailure",
     "ProtocolError",
     "QueuedMessage",
     "RequestTimeout",
