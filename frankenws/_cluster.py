@@ -244,11 +244,15 @@ class Cluster(_Fleet, SyncOperations):  # type: ignore[misc]
         return self._drive(self._core.by_node(calls.get_clients_count(route)))
 
     def close(self) -> None:
-        """Close the clients this cluster created and its threads."""
+        """Close the clients this cluster created and its threads.
+
+        Waits for requests still running on nodes that timed out (at most their client
+        timeout), so that no connection is left open behind the cluster's back."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
         for name in self._own:
             self._clients[name].close()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> Cluster:
         return self

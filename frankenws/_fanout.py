@@ -229,12 +229,11 @@ class OwnerCache:
 
     Ids are random per connection, so an id seen on a node stays there until it closes
     (or is renamed); a short ``ttl`` bounds how long a closed id keeps pointing at its old
-    node. A miss re-reads every node (new connections), unless the map is younger than
-    ``recheck`` seconds: a loop over ids nobody holds would otherwise re-read the fleet
-    for each of them.
+    node. A miss re-reads every node (a connection opened since), unless the map is
+    younger than ``recheck`` seconds.
     """
 
-    def __init__(self, ttl: float, recheck: float = 0.1) -> None:
+    def __init__(self, ttl: float, recheck: float = 0.0) -> None:
         self.ttl = ttl
         self.recheck = recheck
         self._owners: dict[str, str] = {}
