@@ -41,7 +41,16 @@ from ._validate import (
     value_bytes,
 )
 
-__all__ = ["Call", "Flow", "Reply", "calls", "decode_reply", "raise_for_status"]
+__all__ = [
+    "Call",
+    "Flow",
+    "Operation",
+    "Reply",
+    "Steps",
+    "calls",
+    "decode_reply",
+    "raise_for_status",
+]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -61,10 +70,6 @@ class Reply:
     """The URL that was requested, for error messages."""
 
 
-Flow = Generator["Call[Any]", Any, T]
-"""Several requests: yields calls, receives their results, returns the final value."""
-
-
 @dataclass(frozen=True, slots=True)
 class Call(Generic[T_co]):
     """One admin request and the decoder of its answer."""
@@ -79,8 +84,33 @@ class Call(Generic[T_co]):
     """Statuses the decoder handles itself; everything else goes through the error mapping."""
 
     @property
+    def name(self) -> str:
+        """The SDK method this call was built for (``"request"`` for a raw request)."""
+        return self.endpoint.name if self.endpoint is not None else "request"
+
+    @property
     def idempotent(self) -> bool:
         return self.method == "GET"
+
+
+Steps = Generator[Call[Any], Any, T]
+"""The body of a flow: yields calls, receives their results, returns the final value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flow(Generic[T_co]):
+    """An operation that needs several requests, named after the SDK method it implements.
+
+    ``start()`` returns a fresh generator on every call, so the same flow can be run
+    once per server.
+    """
+
+    name: str
+    start: Callable[[], Steps[T_co]] = field(repr=False)
+
+
+Operation = Call[T] | Flow[T]
+"""What the operation builders return and every sender's ``_run`` accepts."""
 
 
 def decode_reply(call: Call[T], reply: Reply) -> T:
@@ -418,30 +448,20 @@ class _Calls:
         op: str,
         value: str | int | float | Sequence[str] = "",
         route: str | None = None,
-    ) -> Call[list[str]] | Flow[list[str]]:
+    ) -> Operation[list[str]]:
         check_text(key, "key")
         if op in EXTRA_OPERATORS:
             return _extended_search(key, op, value, route)
-        check_search_op(op)
-        if not isinstance(value, str):
-            raise InvalidArgument(f"value must be a string, got {type(value).__name__}")
-        if value:
-            check_text(value, "value")
-        if op == "regex":
-            check_regex(value)
-        query = {"key": key, "op": op, "value": value}
-        route_value = route_filter(route)
-        if route_value:
-            query["route"] = route_value
-        return _call("search_stored_information", _list("clients"), query=query)
+        return _server_search(key, op, value, route)
 
     def send_to_tag_expression(
         self, expression: str, data: str | bytes, route: str | None = None
-    ) -> Call[int] | Flow[int]:
+    ) -> Operation[int]:
         check_text(expression, "expression")
         payload = payload_bytes(data, allow_empty=True)
         if not is_server_safe(expression):
-            return _send_to_matching(parse(expression), payload, route)
+            expr = parse(expression)
+            return Flow("send_to_tag_expression", lambda: _send_to_matching(expr, payload, route))
         return _call(
             "send_to_tag_expression",
             _int("sentCount"),
@@ -450,10 +470,11 @@ class _Calls:
             body=payload,
         )
 
-    def get_clients_by_tag_expression(self, expression: str) -> Call[list[str]] | Flow[list[str]]:
+    def get_clients_by_tag_expression(self, expression: str) -> Operation[list[str]]:
         check_text(expression, "expression")
         if not is_server_safe(expression):
-            return _matching_ids(parse(expression), None)
+            expr = parse(expression)
+            return Flow("get_clients_by_tag_expression", lambda: _matching_ids(expr, None))
         return _call("get_clients_by_tag_expression", _list("clients"), expression)
 
     def list_routes(self) -> Call[list[str]]:
@@ -532,13 +553,31 @@ calls = _Calls()
 # it with their own sender, so the logic stays written once and free of I/O.
 
 
+def _server_search(
+    key: str, op: str, value: str | int | float | Sequence[str], route: str | None
+) -> Call[list[str]]:
+    """A search with one of the server's own operators."""
+    check_search_op(op)
+    if not isinstance(value, str):
+        raise InvalidArgument(f"value must be a string, got {type(value).__name__}")
+    if value:
+        check_text(value, "value")
+    if op == "regex":
+        check_regex(value)
+    query = {"key": key, "op": op, "value": value}
+    route_value = route_filter(route)
+    if route_value:
+        query["route"] = route_value
+    return _call("search_stored_information", _list("clients"), query=query)
+
+
 def _extended_search(
     key: str, op: str, value: str | int | float | Sequence[str], route: str | None
-) -> Call[list[str]] | Flow[list[str]]:
+) -> Operation[list[str]]:
     """gt/gte/lt/lte/in/exists, which the server does not know, as server-side regexes."""
     filt: StoredValueFilter
     if op == "exists":
-        return calls.search_stored_information(key, "prefix", "", route)
+        return _server_search(key, "prefix", "", route)
     if op == "in":
         if isinstance(value, str):
             # A plain string is a comma-separated list ("admin,moderator").
@@ -560,12 +599,12 @@ def _extended_search(
             raise InvalidArgument(f"value for {op!r} must be a number, got {value!r}")
         filt = compile_numeric(op, value)
     if filt.regex is not None:
-        return calls.search_stored_information(key, "regex", filt.regex, route)
-    return _filter_locally(key, filt, route)
+        return _server_search(key, "regex", filt.regex, route)
+    return Flow("search_stored_information", lambda: _filter_locally(key, filt, route))
 
 
-def _filter_locally(key: str, filt: StoredValueFilter, route: str | None) -> Flow[list[str]]:
-    candidates = yield calls.search_stored_information(key, "prefix", "", route)  # type: ignore[misc]
+def _filter_locally(key: str, filt: StoredValueFilter, route: str | None) -> Steps[list[str]]:
+    candidates = yield _server_search(key, "prefix", "", route)
     found = []
     for conn in candidates:
         stored = yield calls.get_stored_information(conn, key)
@@ -574,7 +613,7 @@ def _filter_locally(key: str, filt: StoredValueFilter, route: str | None) -> Flo
     return found
 
 
-def _matching_ids(expr: Expr, route: str | None) -> Flow[list[str]]:
+def _matching_ids(expr: Expr, route: str | None) -> Steps[list[str]]:
     """Evaluate a tag expression locally: one request per distinct tag."""
     patterns = names(expr)
     wildcards = sorted(p for p in patterns if is_wildcard(p))
@@ -595,7 +634,7 @@ def _matching_ids(expr: Expr, route: str | None) -> Flow[list[str]]:
     ]
 
 
-def _send_to_matching(expr: Expr, payload: bytes, route: str | None) -> Flow[int]:
+def _send_to_matching(expr: Expr, payload: bytes, route: str | None) -> Steps[int]:
     targets = yield from _matching_ids(expr, route)
     if payload:
         for conn in targets:
