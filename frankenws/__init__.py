@@ -34,7 +34,8 @@ _defer_httpx_cli()
 
 from .__version__ import __version__
 from ._client import AsyncClient, Client, Response
-from ._cluster import AsyncCluster, Cluster
+from ._cluster import Cluster
+from ._cluster_async import AsyncCluster
 from ._cluster_core import NodeResults
 from ._exceptions import (
     APIError,

@@ -1,40 +1,39 @@
-"""``Cluster`` and ``AsyncCluster``: a fleet of FrankenPHP nodes operated as one server.
+"""``Cluster``: a fleet of FrankenPHP nodes operated as one server.
 
 Each node is an ordinary :class:`Client` (one connection pool per node). The route
-methods come from the same operations mixin as the clients; ``_run`` here fans each call
-out following the route's ``combine`` rule (``_endpoints``), with the decisions written
-once in ``_cluster_core``. The sync cluster waits for its nodes with a thread pool (httpx
-clients are thread-safe, and a thread per node keeps a slow node from holding up the
-others); the async one with ``asyncio.gather``.
+methods come from the same operations mixin as the clients (``_api``); ``_run`` here fans
+each call out following the route's ``combine`` rule (``_endpoints``), with the decisions
+written once in ``_cluster_core`` and shared with ``AsyncCluster`` (``_cluster_async``).
+The sync cluster waits for its nodes with a thread pool: httpx clients are thread-safe,
+and a thread per node keeps a slow node from holding up the others without asking the
+caller to run an event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import Any, TypeVar
 
-from ._calls import Call, Flow, calls
+from ._api import SyncOperations
+from ._calls import Call, Operation, Steps, calls
 from ._client import AsyncClient, Client
 from ._cluster_core import Answers, Ask, FleetCore, NodeResults, Plan, node_names
-from ._cluster_ops import AsyncOperations, SyncOperations
 from ._discovery import Discovery
 from ._exceptions import FrankenWSError, InvalidArgument
 from ._fanout import Node, timed_out
 
-__all__ = ["AsyncCluster", "Cluster"]
+__all__ = ["Cluster", "Fleet", "checked_id"]
 
 T = TypeVar("T")
-C = TypeVar("C", Client, AsyncClient)
 
 log = logging.getLogger("frankenws.cluster")
 
 
-class _Fleet:
+class Fleet:
     """Node bookkeeping shared by both clusters: names, clients, discovery."""
 
     _client_class: type[Client] | type[AsyncClient]
@@ -113,10 +112,6 @@ class _Fleet:
             log.info("cluster nodes changed: +%s -%d", added, len(removed))
         return added, removed
 
-    def _check_op(self, op: object) -> None:
-        if isinstance(op, Call) and op.endpoint is None:
-            raise InvalidArgument("raw requests have no fleet rule; use cluster.map()")
-
 
 def _settle_future(
     core: FleetCore, name: str, future: Future[Any], results: dict[str, Any], errors: dict[str, Any]
@@ -132,7 +127,7 @@ def _settle_future(
         raise exc
 
 
-class Cluster(_Fleet, SyncOperations):  # type: ignore[misc]
+class Cluster(Fleet, SyncOperations):
     """Several FrankenPHP nodes as one server: every :class:`Client` method, fanned out.
 
     Usage::
@@ -233,7 +228,7 @@ class Cluster(_Fleet, SyncOperations):  # type: ignore[misc]
 
     def owner_of(self, id: str) -> str | None:
         """The name of the node that holds connection ``id``, or ``None``."""
-        return self._drive(self._core.owner(_checked_id(id)))
+        return self._drive(self._core.owner(checked_id(id)))
 
     def get_clients_by_node(self, route: str | None = None) -> dict[str, list[str]]:
         """Node name -> the ids registered there (see :meth:`Client.get_clients`)."""
@@ -267,8 +262,7 @@ class Cluster(_Fleet, SyncOperations):  # type: ignore[misc]
 
     # --- fan-out --------------------------------------------------------------------
 
-    def _run(self, op: Call[T] | Flow[T]) -> T:
-        self._check_op(op)
+    def _run(self, op: Operation[T]) -> T:
         if self._discovery is not None and self._discovery.due():
             try:
                 self.refresh()
@@ -277,7 +271,7 @@ class Cluster(_Fleet, SyncOperations):  # type: ignore[misc]
         if isinstance(op, Call):
             return self._drive(self._core.plan(op))
         # A flow's steps are cluster calls themselves, each with its own rule.
-        return _step_flow(op, self._run)
+        return _step_flow(op.start(), self._run)
 
     def _drive(self, plan: Plan[T]) -> T:
         try:
@@ -329,172 +323,7 @@ class Cluster(_Fleet, SyncOperations):  # type: ignore[misc]
         return results, errors
 
 
-class AsyncCluster(_Fleet, AsyncOperations):  # type: ignore[misc]
-    """The asyncio twin of :class:`Cluster`: same parameters, same methods, awaited.
-
-    Usage::
-
-        async with frankenws.AsyncCluster(urls) as fleet:
-            sent = await fleet.send_all("maintenance in 5 minutes")
-    """
-
-    _client_class = AsyncClient
-
-    def __init__(
-        self,
-        nodes: Sequence[str | AsyncClient] | Mapping[str, str | AsyncClient],
-        *,
-        strict: bool = True,
-        node_timeout: float | None = None,
-        owner_ttl: float = 2.0,
-        retry_down_after: float = 15.0,
-        **client_options: Any,
-    ) -> None:
-        super().__init__(
-            nodes,
-            strict=strict,
-            node_timeout=node_timeout,
-            owner_ttl=owner_ttl,
-            retry_down_after=retry_down_after,
-            **client_options,
-        )
-
-    @classmethod
-    async def discover(
-        cls,
-        url: str,
-        *,
-        nameservers: Sequence[str] | None = None,
-        resolver: Any = None,
-        refresh_interval: float | None = None,
-        **options: Any,
-    ) -> AsyncCluster:
-        """See :meth:`Cluster.discover`; DNS is asked in a worker thread."""
-        discovery = Discovery(
-            url, nameservers=nameservers, resolver=resolver, refresh_interval=refresh_interval
-        )
-        cluster = cls(await asyncio.to_thread(discovery.resolve), **options)
-        cluster._discovery = discovery
-        return cluster
-
-    async def refresh(self, *, force: bool = False) -> list[Node]:
-        """See :meth:`Cluster.refresh`."""
-        if self._discovery is not None:
-            discovery = self._discovery
-            urls = await asyncio.to_thread(lambda: discovery.resolve(force=force))
-            _, removed = self._reconcile(urls)
-            for client in removed:
-                await client.aclose()
-        return self.nodes
-
-    async def probe(self) -> list[Node]:
-        """See :meth:`Cluster.probe`."""
-        await self._each(None, lambda client: client.get_clients_count(), probe=True)
-        return self.nodes
-
-    async def map(self, fn: Callable[[AsyncClient], Awaitable[T]]) -> NodeResults[T]:
-        """Await ``fn(node_client)`` on every node concurrently; never raises for a node."""
-        results, errors = await self._each(None, fn)
-        return NodeResults(results, errors)
-
-    def client(self, name: str) -> AsyncClient:
-        """The :class:`AsyncClient` of one node."""
-        client: AsyncClient = self._clients[name]
-        return client
-
-    async def owner_of(self, id: str) -> str | None:
-        """See :meth:`Cluster.owner_of`."""
-        return await self._drive(self._core.owner(_checked_id(id)))
-
-    async def get_clients_by_node(self, route: str | None = None) -> dict[str, list[str]]:
-        """See :meth:`Cluster.get_clients_by_node`."""
-        return await self._drive(self._core.by_node(calls.get_clients(route)))
-
-    async def get_clients_count_by_node(self, route: str | None = None) -> dict[str, int]:
-        """See :meth:`Cluster.get_clients_count_by_node`."""
-        return await self._drive(self._core.by_node(calls.get_clients_count(route)))
-
-    async def aclose(self) -> None:
-        """Close the clients this cluster created."""
-        for name in self._own:
-            await self._clients[name].aclose()
-
-    async def __aenter__(self) -> AsyncCluster:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def _run(self, op: Call[T] | Flow[T]) -> T:
-        self._check_op(op)
-        if self._discovery is not None and self._discovery.due():
-            try:
-                await self.refresh()
-            except FrankenWSError as exc:
-                log.warning("keeping the known nodes: %s", exc)
-        if isinstance(op, Call):
-            return await self._drive(self._core.plan(op))
-        try:
-            step = next(op)
-            while True:
-                try:
-                    result = await self._run(step)
-                except FrankenWSError as exc:
-                    step = op.throw(exc)
-                else:
-                    step = op.send(result)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        finally:
-            op.close()
-
-    async def _drive(self, plan: Plan[T]) -> T:
-        try:
-            ask = next(plan)
-            while True:
-                ask = plan.send(await self._ask(ask))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-
-    async def _ask(self, ask: Ask) -> Answers:
-        call = ask.call
-        return await self._each(ask.nodes, lambda client: client._run(call))
-
-    async def _each(
-        self,
-        names: Iterable[str] | None,
-        fn: Callable[[AsyncClient], Awaitable[T]],
-        *,
-        probe: bool = False,
-    ) -> tuple[dict[str, T], dict[str, FrankenWSError]]:
-        ask, errors = self._core.split(names, probe=probe)
-        timeout = self.timeout
-
-        async def one(name: str) -> T:
-            return await asyncio.wait_for(fn(self._clients[name]), timeout)
-
-        outcomes = await asyncio.gather(*(one(name) for name in ask), return_exceptions=True)
-        results: dict[str, T] = {}
-        for name, outcome in zip(ask, outcomes, strict=True):
-            if isinstance(outcome, asyncio.TimeoutError):
-                outcome = timed_out(self._core.health[name], timeout)
-            if isinstance(outcome, FrankenWSError):
-                errors[name] = outcome
-                self._core.record(name, outcome)
-            elif isinstance(outcome, BaseException):
-                raise outcome
-            else:
-                results[name] = outcome
-                self._core.record(name, None)
-        return results, errors
-
-
-def _step_flow(flow: Flow[T], run: Callable[[Call[Any]], Any]) -> T:
+def _step_flow(flow: Steps[T], run: Callable[[Call[Any]], Any]) -> T:
     """Drive a multi-request flow, throwing a failed step's error into it (so its
     ``finally`` clean-up requests still run) and closing it in the end."""
     try:
@@ -512,7 +341,7 @@ def _step_flow(flow: Flow[T], run: Callable[[Call[Any]], Any]) -> T:
         flow.close()
 
 
-def _checked_id(id: str) -> str:
+def checked_id(id: str) -> str:
     if not isinstance(id, str) or not id:
         raise InvalidArgument(f"id must be a non-empty string, got {id!r}")
     return id
