@@ -40,7 +40,7 @@ class Fleet:
 
     def __init__(
         self,
-        nodes: Sequence[str | Any] | Mapping[str, str | Any],
+        nodes: Sequence[Any] | Mapping[str, Any],
         *,
         strict: bool = True,
         node_timeout: float | None = None,
@@ -56,6 +56,7 @@ class Fleet:
         self._own: set[str] = set()
         self._discovery: Discovery | None = None
         self._node_timeout = node_timeout
+        self._lock = threading.Lock()
         pairs = node_names(nodes)
         if not pairs:
             raise InvalidArgument("a cluster needs at least one node")
@@ -156,26 +157,7 @@ class Cluster(Fleet, SyncOperations):
 
     _client_class = Client
 
-    def __init__(
-        self,
-        nodes: Sequence[str | Client] | Mapping[str, str | Client],
-        *,
-        strict: bool = True,
-        node_timeout: float | None = None,
-        owner_ttl: float = 2.0,
-        retry_down_after: float = 15.0,
-        **client_options: Any,
-    ) -> None:
-        super().__init__(
-            nodes,
-            strict=strict,
-            node_timeout=node_timeout,
-            owner_ttl=owner_ttl,
-            retry_down_after=retry_down_after,
-            **client_options,
-        )
-        self._pool: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
+    _pool: ThreadPoolExecutor | None = None
 
     @classmethod
     def discover(

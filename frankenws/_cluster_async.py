@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -38,25 +38,6 @@ class AsyncCluster(Fleet, AsyncOperations):
     """
 
     _client_class = AsyncClient
-
-    def __init__(
-        self,
-        nodes: Sequence[str | AsyncClient] | Mapping[str, str | AsyncClient],
-        *,
-        strict: bool = True,
-        node_timeout: float | None = None,
-        owner_ttl: float = 2.0,
-        retry_down_after: float = 15.0,
-        **client_options: Any,
-    ) -> None:
-        super().__init__(
-            nodes,
-            strict=strict,
-            node_timeout=node_timeout,
-            owner_ttl=owner_ttl,
-            retry_down_after=retry_down_after,
-            **client_options,
-        )
 
     @classmethod
     async def discover(

@@ -38,6 +38,8 @@ __all__ = [
 
 log = logging.getLogger("frankenws.cluster")
 
+_LISTED = 5
+
 
 @dataclass(frozen=True, slots=True)
 class Node:
@@ -218,7 +220,9 @@ def partial_failure(
 
 def _describe(errors: Mapping[str, FrankenWSError]) -> str:
     parts = [f"{node} ({type(exc).__name__}: {exc})" for node, exc in sorted(errors.items())]
-    return f"{len(errors)} node(s): " + "; ".join(parts)
+    # A whole fleet failing the same way would bury the message; .errors has them all.
+    more = f"; and {len(parts) - _LISTED} more" if len(parts) > _LISTED else ""
+    return f"{len(errors)} node(s): " + "; ".join(parts[:_LISTED]) + more
 
 
 # --- which node holds a connection id -----------------------------------------------

@@ -9,8 +9,10 @@ are in test_cluster_failures.py).
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -293,3 +295,10 @@ def test_validation_happens_before_any_node_is_asked():
     with _cluster(world) as cluster, pytest.raises(frankenws.InvalidArgument):
         cluster.send("a1", b"")
     assert [node.state for node in cluster.nodes] == ["unknown"] * 3
+
+
+def test_the_rule_table_in_the_docs_is_the_route_table():
+    """docs/cluster.md lists every method with its combine rule and fold, as declared."""
+    page = Path(__file__).resolve().parents[2] / "docs" / "cluster.md"
+    rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (\w+) \|$", page.read_text(), re.MULTILINE)
+    assert sorted(rows) == sorted((e.name, e.combine, e.fold) for e in ENDPOINTS)
