@@ -175,3 +175,16 @@ def test_nodes_must_be_named_once():
         frankenws.Cluster([])
     with pytest.raises(frankenws.InvalidArgument, match="not one string"):
         frankenws.Cluster("http://127.0.0.1:1")  # type: ignore[arg-type]
+
+
+def test_an_owner_that_fails_raises_its_own_error(fleet3):
+    ids = _populate(fleet3)
+    with frankenws.Cluster(fleet3.urls, timeout=2, owner_ttl=60) as cluster:
+        assert cluster.owner_of(ids[1][0]) == fleet3.urls[1]
+        fleet3.servers[1].close()
+        # The id is known to live on node 1, which is gone: its error, not a guess elsewhere.
+        with pytest.raises(frankenws.ConnectError):
+            cluster.kill_connection(ids[1][0])
+        mapped = cluster.map(lambda client: client.get_clients_count())
+        assert set(mapped.errors) == {fleet3.urls[1]}
+        assert mapped.results == {fleet3.urls[0]: 2, fleet3.urls[2]: 2}
