@@ -7,33 +7,8 @@ fake server for tests. This module is the only public import path.
 
 from __future__ import annotations
 
-import sys as _sys
-import types as _types
-
-
-def _defer_httpx_cli() -> None:
-    # httpx imports its optional command line (click, rich, pygments) at import time
-    # whenever those happen to be installed - and the frankenws CLI installs them. That
-    # costs start-up time and drags rich into every SDK user's process. A placeholder
-    # for httpx._main loads the real module only if someone actually calls httpx.main().
-    if "httpx" in _sys.modules or "httpx._main" in _sys.modules:
-        return
-    placeholder = _types.ModuleType("httpx._main")
-
-    def main(*args: object, **kwargs: object) -> object:
-        del _sys.modules["httpx._main"]
-        import httpx._main as real
-
-        return real.main(*args, **kwargs)
-
-    placeholder.main = main  # type: ignore[attr-defined]
-    _sys.modules["httpx._main"] = placeholder
-
-
-_defer_httpx_cli()
-
 from .__version__ import __version__
-from ._client import AsyncClient, Client, Response
+from ._client import AsyncClient, Client
 from ._cluster import Cluster
 from ._cluster_async import AsyncCluster
 from ._cluster_core import NodeResults
@@ -41,6 +16,7 @@ from ._exceptions import (
     APIError,
     BadRequest,
     ConnectError,
+    ExpressionSyntaxError,
     Forbidden,
     FrankenWSError,
     HostNotAllowed,
@@ -57,8 +33,13 @@ from ._exceptions import (
     TransportError,
 )
 from ._fanout import Node
-from ._models import QueuedMessage
-from ._validate import SEARCH_OPERATORS
+from ._models import QueuedMessage, Response
+from ._ranges import EXTRA_OPERATORS as _EXTRA_OPERATORS
+from ._validate import SERVER_SEARCH_OPERATORS
+
+SEARCH_OPERATORS: tuple[str, ...] = (*SERVER_SEARCH_OPERATORS, *_EXTRA_OPERATORS)
+"""Every operator :meth:`Client.search_stored_information` accepts: the server's ten
+(:data:`SERVER_SEARCH_OPERATORS`) and the ones frankenws adds."""
 
 __all__ = [
     "APIError",
@@ -68,6 +49,7 @@ __all__ = [
     "Client",
     "Cluster",
     "ConnectError",
+    "ExpressionSyntaxError",
     "Forbidden",
     "FrankenWSError",
     "HostNotAllowed",
@@ -84,6 +66,7 @@ __all__ = [
     "RequestTimeout",
     "Response",
     "SEARCH_OPERATORS",
+    "SERVER_SEARCH_OPERATORS",
     "ServerDisconnected",
     "ServerError",
     "TransportError",

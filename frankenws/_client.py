@@ -8,8 +8,6 @@ operation builds.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import time
 from collections.abc import Mapping
 from types import TracebackType
@@ -18,22 +16,22 @@ from typing import Any, TypeVar
 import httpx
 
 from ._api import AsyncOperations, SyncOperations
-from ._calls import Call, Operation, Reply, calls, decode_reply
-from ._config import CertArg, Target, VerifyArg, build_ssl_context, resolve_target
-from ._exceptions import (
-    ConnectError,
-    FrankenWSError,
-    RequestTimeout,
-    ServerDisconnected,
-    TransportError,
+from ._calls import Call, Operation, calls
+from ._config import CertArg, VerifyArg, resolve_address
+from ._connection import (
+    Connection,
+    FailureKind,
+    build_connection,
+    check_socket,
+    transport_error,
 )
+from ._drive import drive, drive_async
+from ._exceptions import InvalidArgument
+from ._models import Response
 
-__all__ = ["AsyncClient", "BaseClient", "Client", "Response"]
+__all__ = ["AsyncClient", "BaseClient", "Client"]
 
 T = TypeVar("T")
-
-Response = Reply
-"""What :meth:`Client.request` returns: status, lower-cased headers, body, url."""
 
 _RETRY_BACKOFF = 0.05
 
@@ -43,129 +41,97 @@ class BaseClient:
 
     def __init__(
         self,
-        url: str | None = None,
+        url: str | None,
         *,
-        timeout: float = 10.0,
-        host_header: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        cert: CertArg | None = None,
-        verify: VerifyArg = True,
-        retries: int = 2,
+        timeout: float,
+        host_header: str | None,
+        headers: Mapping[str, str] | None,
+        cert: CertArg | None,
+        verify: VerifyArg,
+        retries: int,
+        transport: object | None,
     ) -> None:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            from ._exceptions import InvalidArgument
-
             raise InvalidArgument(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self._target: Target = resolve_target(url)
-        self._timeout = float(timeout)
+        self._connection: Connection = build_connection(
+            resolve_address(url),
+            timeout=timeout,
+            host_header=host_header,
+            headers=headers,
+            cert=cert,
+            verify=verify,
+            custom_transport=transport is not None,
+            user_agent=_user_agent(),
+        )
         self._retries = max(0, int(retries))
-        self._ssl = build_ssl_context(verify, cert)
-        self._has_cert = cert is not None
-        # httpx.Headers merges case-insensitively: a user's "host" replaces our "Host"
-        # instead of producing two Host headers, which Go rejects with a 400.
-        merged = httpx.Headers({"User-Agent": _user_agent()})
-        if self._target.host_header:
-            merged["Host"] = self._target.host_header
-        merged.update(headers or {})
-        if host_header is not None:
-            merged["Host"] = host_header
-        self._headers = merged
-        base = httpx.URL(self._target.base_url)
-        self._base_url = base
-        self._prefix = base.raw_path.decode("ascii").split("?", 1)[0].rstrip("/")
+        # raw_path is used as given, so the escapes built by _encoding reach the wire
+        # unchanged (httpx would otherwise drop literal dot segments).
+        self._origin = httpx.URL(self._connection.origin)
 
     @property
     def url(self) -> str:
         """The admin endpoint this client talks to (without credentials)."""
-        return self._target.display
+        return self._connection.display_url
+
+    @property
+    def host_header(self) -> str:
+        """The ``Host`` header sent with every request (what Caddy's Host check sees)."""
+        return self._connection.host_header
 
     @property
     def timeout(self) -> float:
-        return self._timeout
+        return self._connection.timeout
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} url={self.url!r}>"
 
-    def _url_for(self, call: Call[Any]) -> httpx.URL:
-        # raw_path is used as given, so the escapes built by _encoding reach the wire
-        # unchanged (httpx would otherwise drop literal dot segments).
-        return self._base_url.copy_with(raw_path=(self._prefix + call.target).encode("ascii"))
-
-    def _display_url(self, call: Call[Any]) -> str:
-        return self._target.display + call.target
-
-    def _transport_for(self, transport: Any, *, asynchronous: bool) -> Any:
-        if transport is not None:
-            return transport
-        cls = httpx.AsyncHTTPTransport if asynchronous else httpx.HTTPTransport
-        return cls(verify=self._ssl, uds=self._target.uds, retries=0)
-
-    def _reply(self, call: Call[Any], response: httpx.Response) -> Reply:
-        headers = {k.lower(): v for k, v in response.headers.items()}
-        return Reply(response.status_code, headers, response.content, self._display_url(call))
-
-    def _wrap(self, call: Call[Any], exc: httpx.TransportError) -> FrankenWSError:
-        url = self._display_url(call)
-        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-            return ConnectError(
-                f"cannot connect to {self._target.display} ({exc or type(exc).__name__}). "
-                "Is Caddy running with its admin endpoint at this address? Set the URL with "
-                "url=... or FRANKENWS_ADMIN_URL (CADDY_ADMIN is read too)",
-                url=url,
-            )
-        if isinstance(exc, httpx.TimeoutException):
-            return RequestTimeout(
-                f"{url} did not answer within {self._timeout:g} s; the server may be busy "
-                "(ghost releases wait for PHP handlers). Raise timeout= if this is expected",
-                url=url,
-            )
-        if isinstance(exc, httpx.RemoteProtocolError):
-            hint = ""
-            if url.startswith("https:") and not self._has_cert:
-                # With TLS 1.3 a server that requires a client certificate accepts the
-                # handshake and then hangs up: this is what a missing cert looks like.
-                hint = (
-                    "; over HTTPS this is also how a server that requires a client "
-                    "certificate refuses one: pass cert=(cert.pem, key.pem)"
-                )
-            return ServerDisconnected(
-                f"{url} closed the connection without answering ({exc}); the request may or "
-                f"may not have been applied{hint}",
-                url=url,
-            )
-        return TransportError(
-            f"{url}: the connection failed ({type(exc).__name__}: {exc}); the request may or "
-            "may not have been applied - check before retrying a state change",
-            url=url,
-        )
-
-    def _check_socket(self, call: Call[Any]) -> None:
-        # httpcore leaks the socket object when connecting to a missing unix socket
-        # fails, so the common "no such file" case is answered before trying.
-        uds = self._target.uds
-        if uds is not None and not os.path.exists(uds):
-            raise ConnectError(
-                f"cannot connect to {self._target.display}: no such socket file {uds!r}. "
-                "Is Caddy running with 'admin unix//...' at this path? Set the URL with "
-                "url=... or FRANKENWS_ADMIN_URL (CADDY_ADMIN is read too)",
-                url=self._display_url(call),
-            )
-
-    def _should_retry(self, call: Call[Any], exc: Exception, attempt: int) -> bool:
-        # Only a GET whose connection could not even be opened is retried: nothing
-        # reached the server, and GETs change nothing anyway.
-        return (
-            call.idempotent
-            and attempt < self._retries
-            and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-        )
+    def _http_options(self, transport: Any, *, asynchronous: bool) -> dict[str, Any]:
+        conn = self._connection
+        if transport is None:
+            cls = httpx.AsyncHTTPTransport if asynchronous else httpx.HTTPTransport
+            transport = cls(verify=conn.ssl, uds=conn.uds, retries=0)
+        return {
+            "transport": transport,
+            "headers": list(conn.headers),
+            "timeout": conn.timeout,
+            "follow_redirects": False,
+            "trust_env": False,
+        }
 
     def _build(self, call: Call[Any], http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        path = (self._connection.prefix + call.path).encode("ascii")
         return http.build_request(
             call.method,
-            self._url_for(call),
+            self._origin.copy_with(raw_path=path),
             content=call.body if call.body or call.method == "POST" else None,
         )
+
+    def _response(self, call: Call[Any], answer: httpx.Response) -> Response:
+        headers = {k.lower(): v for k, v in answer.headers.items()}
+        return Response(
+            answer.status_code, headers, answer.content, self._connection.shown_url(call)
+        )
+
+    def _failure(
+        self, call: Call[Any], exc: httpx.TransportError, attempt: int
+    ) -> Exception | None:
+        """The error to raise for ``exc``, or ``None`` when the call should be retried."""
+        kind = _kind(exc)
+        # Only a GET whose connection could not even be opened is retried: nothing
+        # reached the server, and GETs change nothing anyway.
+        if kind == "connect" and call.idempotent and attempt < self._retries:
+            return None
+        return transport_error(kind, self._connection, call, exc)
+
+
+def _kind(exc: httpx.TransportError) -> FailureKind:
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return "connect"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "disconnected"
+    return "other"
 
 
 def _user_agent() -> str:
@@ -219,15 +185,9 @@ class Client(BaseClient, SyncOperations):
             cert=cert,
             verify=verify,
             retries=retries,
+            transport=transport,
         )
-        self._custom_transport = transport is not None
-        self._http = httpx.Client(
-            transport=self._transport_for(transport, asynchronous=False),
-            headers=self._headers,
-            timeout=self._timeout,
-            follow_redirects=False,
-            trust_env=False,
-        )
+        self._http = httpx.Client(**self._http_options(transport, asynchronous=False))
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -244,31 +204,23 @@ class Client(BaseClient, SyncOperations):
     ) -> None:
         self.close()
 
-    def _send(self, call: Call[Any]) -> Reply:
-        self._check_socket(call)
+    def _send(self, call: Call[Any]) -> Response:
+        check_socket(self._connection, call)
         attempt = 0
         while True:
             try:
                 response = self._http.send(self._build(call, self._http))
             except httpx.TransportError as exc:
-                if self._should_retry(call, exc, attempt):
-                    time.sleep(_RETRY_BACKOFF * 2**attempt)
-                    attempt += 1
-                    continue
-                raise self._wrap(call, exc) from exc
-            return self._reply(call, response)
+                error = self._failure(call, exc, attempt)
+                if error is not None:
+                    raise error from exc
+                time.sleep(_RETRY_BACKOFF * 2**attempt)
+                attempt += 1
+                continue
+            return self._response(call, response)
 
     def _run(self, op: Operation[T]) -> T:
-        if isinstance(op, Call):
-            return decode_reply(op, self._send(op))
-        # A flow: feed each yielded call's result back in until it returns.
-        steps = op.start()
-        try:
-            step = next(steps)
-            while True:
-                step = steps.send(decode_reply(step, self._send(step)))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        return drive(op, self._send)
 
     def request(
         self,
@@ -315,15 +267,9 @@ class AsyncClient(BaseClient, AsyncOperations):
             cert=cert,
             verify=verify,
             retries=retries,
+            transport=transport,
         )
-        self._custom_transport = transport is not None
-        self._http = httpx.AsyncClient(
-            transport=self._transport_for(transport, asynchronous=True),
-            headers=self._headers,
-            timeout=self._timeout,
-            follow_redirects=False,
-            trust_env=False,
-        )
+        self._http = httpx.AsyncClient(**self._http_options(transport, asynchronous=True))
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -340,30 +286,27 @@ class AsyncClient(BaseClient, AsyncOperations):
     ) -> None:
         await self.aclose()
 
-    async def _send(self, call: Call[Any]) -> Reply:
-        self._check_socket(call)
+    async def _send(self, call: Call[Any]) -> Response:
+        check_socket(self._connection, call)
         attempt = 0
         while True:
             try:
                 response = await self._http.send(self._build(call, self._http))
             except httpx.TransportError as exc:
-                if self._should_retry(call, exc, attempt):
-                    await asyncio.sleep(_RETRY_BACKOFF * 2**attempt)
-                    attempt += 1
-                    continue
-                raise self._wrap(call, exc) from exc
-            return self._reply(call, response)
+                error = self._failure(call, exc, attempt)
+                if error is not None:
+                    raise error from exc
+                # Imported here: the retry pause is the client's only use of asyncio, and
+                # `import frankenws` stays free of it (the CLI's start-up time).
+                import asyncio
+
+                await asyncio.sleep(_RETRY_BACKOFF * 2**attempt)
+                attempt += 1
+                continue
+            return self._response(call, response)
 
     async def _run(self, op: Operation[T]) -> T:
-        if isinstance(op, Call):
-            return decode_reply(op, await self._send(op))
-        steps = op.start()
-        try:
-            step = next(steps)
-            while True:
-                step = steps.send(decode_reply(step, await self._send(step)))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        return await drive_async(op, self._send)
 
     async def request(
         self,

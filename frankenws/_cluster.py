@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._api import SyncOperations
 from ._calls import Call, Operation, Steps, calls
@@ -25,6 +24,9 @@ from ._cluster_core import Answers, Ask, FleetCore, NodeResults, Plan, node_name
 from ._discovery import Discovery
 from ._exceptions import FrankenWSError, InvalidArgument
 from ._fanout import Node, timed_out
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = ["Cluster", "Fleet", "checked_id"]
 
@@ -268,6 +270,10 @@ class Cluster(Fleet, SyncOperations):
         return self._each(ask.nodes, lambda client: client._run(call))
 
     def _executor(self) -> ThreadPoolExecutor:
+        # Imported here, like asyncio for the async clients: most processes that import
+        # frankenws (the CLI's single calls) never fan out.
+        from concurrent.futures import ThreadPoolExecutor
+
         # A thread per node: a node that hangs until its timeout holds only its own.
         workers = 2 * len(self._clients) + 4
         if self._pool is None or self._pool._max_workers < workers:
@@ -293,6 +299,8 @@ class Cluster(Fleet, SyncOperations):
                 else:
                     self._core.record(name, None)
             return results, errors
+        from concurrent.futures import wait
+
         futures = {name: pool.submit(fn, self._clients[name]) for name in ask}
         wait(futures.values(), timeout=self.timeout)
         for name, future in futures.items():

@@ -6,7 +6,6 @@ the per-node timeout, so a slow node is cancelled instead of holding up the othe
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
@@ -53,6 +52,8 @@ class AsyncCluster(Fleet, AsyncOperations):
         discovery = Discovery(
             url, nameservers=nameservers, resolver=resolver, refresh_interval=refresh_interval
         )
+        import asyncio
+
         cluster = cls(await asyncio.to_thread(discovery.resolve), **options)
         cluster._discovery = discovery
         return cluster
@@ -61,6 +62,8 @@ class AsyncCluster(Fleet, AsyncOperations):
         """See :meth:`Cluster.refresh`."""
         if self._discovery is not None:
             discovery = self._discovery
+            import asyncio
+
             urls = await asyncio.to_thread(lambda: discovery.resolve(force=force))
             _, removed = self._reconcile(urls)
             for client in removed:
@@ -152,6 +155,9 @@ class AsyncCluster(Fleet, AsyncOperations):
         *,
         probe: bool = False,
     ) -> tuple[dict[str, T], dict[str, FrankenWSError]]:
+        # Imported here: `import frankenws` must not load asyncio (CLI start-up time).
+        import asyncio
+
         ask, errors = self._core.split(names, probe=probe)
         timeout = self.timeout
 

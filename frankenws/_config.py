@@ -10,7 +10,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ._exceptions import InvalidArgument
 
-__all__ = ["DEFAULT_URL", "ENV_VARS", "Target", "build_ssl_context", "resolve_target"]
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_VARS",
+    "AdminAddress",
+    "build_ssl_context",
+    "resolve_address",
+    "resolve_target",
+]
 
 DEFAULT_URL = "http://localhost:2019"
 ENV_VARS = ("FRANKENWS_ADMIN_URL", "CADDY_ADMIN")
@@ -20,8 +27,10 @@ VerifyArg = bool | str | os.PathLike[str] | ssl.SSLContext
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
-    """A resolved admin endpoint. Strictly private."""
+class AdminAddress:
+    """Where the admin API is, resolved from a URL, the environment or the default.
+
+    Strictly private."""
 
     base_url: str
     """``scheme://host:port`` plus an optional path prefix, without a trailing slash."""
@@ -35,8 +44,8 @@ class Target:
     """Where the URL came from: ``argument``, an env var name, or ``default``."""
 
 
-def resolve_target(url: str | None, env: Mapping[str, str] | None = None) -> Target:
-    """Resolve ``url`` (or the environment, or the default) into a :class:`Target`.
+def resolve_address(url: str | None, env: Mapping[str, str] | None = None) -> AdminAddress:
+    """Resolve ``url`` (or the environment, or the default) into an :class:`AdminAddress`.
 
     Accepted forms: ``http://host:port``, ``https://host:port``, ``host:port``,
     ``:port``, Caddy's ``unix//path/admin.sock`` and ``unix:///path/admin.sock``.
@@ -64,7 +73,7 @@ def resolve_target(url: str | None, env: Mapping[str, str] | None = None) -> Tar
                 f"admin URL {text!r}{origin} names no socket path; "
                 "use unix//path/to/admin.sock or unix:///path/to/admin.sock"
             )
-        return Target(
+        return AdminAddress(
             "http://localhost",
             path,
             f"unix//{path.lstrip('/')}" if path.startswith("/") else f"unix/{path}",
@@ -106,7 +115,11 @@ def resolve_target(url: str | None, env: Mapping[str, str] | None = None) -> Tar
     # httpx drops a default port from Host, but Caddy compares Host with its listen
     # address literally, so an explicit port is always sent.
     host_header = netloc_display if port is not None else None
-    return Target(base, None, display, host_header, source)
+    return AdminAddress(base, None, display, host_header, source)
+
+
+# The CLI's doctor imports the old name; it goes once doctor reads Client.host_header.
+resolve_target = resolve_address
 
 
 def _unix_path(text: str) -> str:

@@ -4,6 +4,7 @@ The tree::
 
     FrankenWSError
     ├── InvalidArgument (also a ValueError)   refused before anything was sent
+    │   └── ExpressionSyntaxError             a malformed tag expression (with its position)
     ├── TransportError                        no usable HTTP answer
     │   ├── ConnectError                      nothing listens / TLS failed / DNS failed
     │   ├── RequestTimeout                    the server did not answer in time
@@ -32,6 +33,7 @@ __all__ = [
     "APIError",
     "BadRequest",
     "ConnectError",
+    "ExpressionSyntaxError",
     "Forbidden",
     "FrankenWSError",
     "HostNotAllowed",
@@ -137,6 +139,15 @@ class ModuleNotLoaded(FrankenWSError):
 
 class ProtocolError(FrankenWSError):
     """The response does not have the shape the admin protocol defines."""
+
+
+class ExpressionSyntaxError(InvalidArgument):
+    """A malformed tag expression; ``position`` is the 0-based index of the error."""
+
+    def __init__(self, message: str, *, expression: str, position: int) -> None:
+        super().__init__(message)
+        self.expression = expression
+        self.position = position
 
 
 class PartialFailure(FrankenWSError):

@@ -46,7 +46,7 @@ from collections.abc import Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from ._exceptions import InvalidArgument
+from ._exceptions import ExpressionSyntaxError, InvalidArgument
 
 __all__ = [
     "And",
@@ -56,7 +56,6 @@ __all__ = [
     "Not",
     "Or",
     "Tag",
-    "evaluate",
     "expand",
     "is_server_safe",
     "is_wildcard",
@@ -70,15 +69,6 @@ MAX_DEPTH = 100
 recursion limit."""
 
 _OPERATORS = frozenset("!&|()")
-
-
-class ExpressionSyntaxError(InvalidArgument):
-    """A malformed tag expression; ``position`` is the 0-based index of the error."""
-
-    def __init__(self, message: str, *, expression: str, position: int) -> None:
-        super().__init__(message)
-        self.expression = expression
-        self.position = position
 
 
 # --------------------------------------------------------------------------- AST
@@ -205,11 +195,6 @@ class Or(Expr):
         return "|".join(
             f"({op._render()})" if isinstance(op, Or) else op._render() for op in self.operands
         )
-
-
-def evaluate(expr: Expr, tags: Collection[str]) -> bool:
-    """Function form of :meth:`Expr.evaluate`."""
-    return expr.evaluate(tags)
 
 
 def names(expr: Expr) -> set[str]:

@@ -107,7 +107,7 @@ def call_values(call: Call[Any]) -> list[str]:
     """The path parameters of a call, decoded back from its request target."""
     endpoint = call.endpoint
     assert endpoint is not None
-    target = call.target.split("?", 1)[0]
+    target = call.path.split("?", 1)[0]
     segments = target.split("/")[1:]
     values = []
     for template, segment in zip(endpoint.segments, segments, strict=True):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["QueuedMessage"]
+__all__ = ["QueuedMessage", "Response"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +57,20 @@ class QueuedMessage:
             send_target=obj["sendTarget"],
             timestamp=datetime.fromtimestamp(stamp, tz=timezone.utc),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """An admin server's answer, as :meth:`Client.request` returns it.
+
+    Args:
+        status: The HTTP status code.
+        headers: The response headers, names lower-cased.
+        body: The body bytes, exactly as sent.
+        url: The URL that was requested (without credentials), for messages.
+    """
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str

@@ -1,9 +1,10 @@
-"""Numeric, ``in`` and ``exists`` filters for stored information, as RE2 patterns.
+"""Numeric and ``in`` filters for stored information, as RE2 patterns.
 
 The server's ``searchStoredInformation`` only knows ten string operators (PROTOCOL §9).
-The SDK adds ``gt``, ``gte``, ``lt``, ``lte``, ``in`` and ``exists`` by translating
-each into one ``regex`` search whenever an anchored RE2 pattern accepts exactly the
-stored strings the filter means, so the search stays a single request. Each filter also
+The SDK adds ``gt``, ``gte``, ``lt``, ``lte``, ``in`` and ``exists``. ``exists`` is a
+plain ``prefix ""`` search (``_calls``); the others are translated here into one
+``regex`` search whenever an anchored RE2 pattern accepts exactly the stored strings
+the filter means, so the search stays a single request. Each filter also
 has :meth:`matches`, the local definition, used when ``regex`` is ``None`` (and by the
 tests as the oracle the pattern must agree with).
 
@@ -43,7 +44,6 @@ from ._exceptions import InvalidArgument
 
 __all__ = [
     "EXTRA_OPERATORS",
-    "ExistsFilter",
     "InFilter",
     "MAX_REGEX_DIGITS",
     "NEVER",
@@ -51,7 +51,6 @@ __all__ = [
     "NumericFilter",
     "StoredValueFilter",
     "compile_numeric",
-    "exists_filter",
     "in_filter",
     "int_range_regex",
     "is_number",
@@ -454,18 +453,3 @@ def in_filter(values: Iterable[str]) -> InFilter:
         return InFilter(values=frozenset(), regex=NEVER)
     body = "|".join(_re2_literal(item) for item in distinct)
     return InFilter(values=frozenset(distinct), regex=f"^(?:{body})$")
-
-
-@dataclass(frozen=True)
-class ExistsFilter:
-    """Every id that has the key (the server only tests those), whatever the value."""
-
-    regex: str = "^"
-
-    def matches(self, stored: str) -> bool:
-        return True
-
-
-def exists_filter() -> ExistsFilter:
-    """The ``exists`` filter: ``^`` matches every string, the empty one included."""
-    return ExistsFilter()

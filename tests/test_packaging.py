@@ -38,6 +38,30 @@ def test_public_classes_claim_the_package():
             assert obj.__module__ == "frankenws", name
 
 
+def test_public_classes_have_one_name():
+    """Each exported class is known by the name it is exported under (no aliases)."""
+    for name in frankenws.__all__:
+        obj = getattr(frankenws, name)
+        if isinstance(obj, type):
+            assert obj.__qualname__ == name
+            assert repr(obj) == f"<class 'frankenws.{name}'>"
+
+
+def test_error_tree_is_drawn_completely():
+    """Every exported error appears in the tree drawn in the _exceptions docstring."""
+    from frankenws import _exceptions
+
+    errors = [
+        name
+        for name in frankenws.__all__
+        if isinstance(getattr(frankenws, name), type)
+        and issubclass(getattr(frankenws, name), frankenws.FrankenWSError)
+    ]
+    assert len(errors) == 18  # + PartialFailure, NodesDisagree (fleet)
+    for name in errors:
+        assert f"── {name}" in (_exceptions.__doc__ or "") or name == "FrankenWSError", name
+
+
 def test_import_is_light():
     """import frankenws pulls in none of typer, rich, aiohttp."""
     code = (
@@ -47,6 +71,13 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_import_does_not_load_asyncio():
+    """import frankenws leaves asyncio unloaded: the CLI's kill path never needs it."""
+    code = "import sys, frankenws; print('asyncio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_version_matches_metadata():

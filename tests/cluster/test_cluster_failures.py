@@ -106,7 +106,7 @@ def test_slow_node_is_cut_at_the_node_timeout_and_does_not_hold_up_the_others(fl
             # Skipped while down: the next call does not wait for it again.
             started = time.monotonic()
             assert cluster.get_clients_count() == 4
-            assert time.monotonic() - started < 0.4
+            assert time.monotonic() - started < 1.0  # the slow node would take 3 s
 
 
 def test_a_slow_node_within_its_timeout_is_waited_for(fleet3):
@@ -126,7 +126,7 @@ def test_blackholed_node_costs_one_timeout_in_total(fleet3):
             for _ in range(5):
                 assert cluster.get_clients_count() == 6
             elapsed = time.monotonic() - started
-            assert 0.5 <= elapsed < 1.5
+            assert 0.5 <= elapsed < 2.0  # five timeouts would be 2.5 s
         with frankenws.Cluster(urls, timeout=0.5) as cluster:
             with pytest.raises(frankenws.PartialFailure) as info:
                 cluster.get_clients_count()

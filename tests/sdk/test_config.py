@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 import frankenws
-from frankenws._config import resolve_target
+from frankenws._config import resolve_address
 
 
 @pytest.mark.parametrize(
@@ -50,19 +51,19 @@ from frankenws._config import resolve_target
 )
 def test_url_forms(given, base, uds, display):
     """Every accepted form resolves to a base URL or a unix socket; display hides secrets."""
-    target = resolve_target(given, env={})
-    assert (target.base_url, target.uds, target.display) == (base, uds, display)
+    address = resolve_address(given, env={})
+    assert (address.base_url, address.uds, address.display) == (base, uds, display)
 
 
 def test_env_precedence():
     """Explicit URL, then FRANKENWS_ADMIN_URL, then CADDY_ADMIN, then the default."""
     env = {"FRANKENWS_ADMIN_URL": "http://a:1", "CADDY_ADMIN": "b:2"}
-    assert resolve_target("http://c:3", env).display == "http://c:3"
-    assert resolve_target(None, env).display == "http://a:1"
-    assert resolve_target(None, env).source == "FRANKENWS_ADMIN_URL"
-    assert resolve_target(None, {"CADDY_ADMIN": "b:2"}).display == "http://b:2"
-    assert resolve_target(None, {"CADDY_ADMIN": "  "}).display == "http://localhost:2019"
-    assert resolve_target(None, {}).source == "default"
+    assert resolve_address("http://c:3", env).display == "http://c:3"
+    assert resolve_address(None, env).display == "http://a:1"
+    assert resolve_address(None, env).source == "FRANKENWS_ADMIN_URL"
+    assert resolve_address(None, {"CADDY_ADMIN": "b:2"}).display == "http://b:2"
+    assert resolve_address(None, {"CADDY_ADMIN": "  "}).display == "http://localhost:2019"
+    assert resolve_address(None, {}).source == "default"
 
 
 def test_client_reads_env(monkeypatch):
@@ -111,3 +112,25 @@ def test_missing_cert_files(tmp_path):
         frankenws.Client("https://h:2021", cert=(tmp_path / "c.pem", tmp_path / "k.pem"))
     with pytest.raises(frankenws.InvalidArgument, match="CA bundle"):
         frankenws.Client("https://h:2021", verify=str(tmp_path / "ca.pem"))
+
+
+@pytest.mark.parametrize(
+    ("url", "kw", "expected"),
+    [
+        ("http://localhost:2019", {}, "localhost:2019"),
+        ("http://[::1]:2019", {}, "[::1]:2019"),
+        ("https://admin.example", {}, "admin.example"),
+        ("unix/{tmp}/admin.sock", {}, "localhost"),
+        ("http://localhost:12019", {"host_header": "localhost:2019"}, "localhost:2019"),
+        ("http://localhost:12019", {"headers": {"host": "127.0.0.1:2019"}}, "127.0.0.1:2019"),
+    ],
+)
+def test_host_header_is_what_is_sent(wire, tmp_path, url, kw, expected):
+    """client.host_header equals the Host header that reaches the wire."""
+    (tmp_path / "admin.sock").touch()  # the socket file is checked for before sending
+    url = url.format(tmp=tmp_path)
+    with frankenws.Client(url, transport=httpx.MockTransport(wire.handler), **kw) as client:
+        assert client.host_header == expected
+        wire.body = b'{"clients":[]}'
+        client.get_clients()
+    assert wire.last.headers["host"] == expected

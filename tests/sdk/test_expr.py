@@ -25,7 +25,6 @@ from frankenws._expr import (
     Not,
     Or,
     Tag,
-    evaluate,
     expand,
     is_server_safe,
     is_wildcard,
@@ -204,11 +203,11 @@ def test_names_and_helpers() -> None:
     assert expand("b*", ["b", "bx", "ab", "b\nx", "b\tx"]) == {"b", "bx", "b\tx"}
     assert expand("b", ["b", "bx"]) == {"b"}
     assert expand("b", ["bx"]) == set()
-    assert evaluate(expr, ["a"]) is False
-    assert evaluate(parse("a&!b*"), ["a", "c"]) is True
-    assert evaluate(expr, {"a", "b"}) is False
-    assert evaluate(expr, {"xc", "b1"}) is True
-    assert evaluate(expr, []) is False
+    assert expr.evaluate(["a"]) is False
+    assert parse("a&!b*").evaluate(["a", "c"]) is True
+    assert expr.evaluate({"a", "b"}) is False
+    assert expr.evaluate({"xc", "b1"}) is True
+    assert expr.evaluate([]) is False
 
 
 @pytest.mark.parametrize(

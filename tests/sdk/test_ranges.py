@@ -16,7 +16,6 @@ from frankenws._ranges import (
     MAX_REGEX_DIGITS,
     NEVER,
     compile_numeric,
-    exists_filter,
     in_filter,
     int_range_regex,
     is_number,
@@ -425,10 +424,3 @@ def test_in_filter_empty_and_bad_input() -> None:
         in_filter([1])  # type: ignore[list-item]
     with pytest.raises(InvalidArgument, match="Unicode"):
         in_filter(["\ud800"])
-
-
-@given(st.text(max_size=10))
-def test_exists_matches_everything(s: str) -> None:
-    flt = exists_filter()
-    assert flt.matches(s)
-    assert server_finds(flt.regex, s)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -18,41 +20,12 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """A TCP server that accepts connections and never answers."""
+@contextlib.contextmanager
+def _tcp_server(handle: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A loopback server that hands each accepted connection to ``handle``."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                held.append(conn)
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
-
-
-@pytest.fixture
-def canned_server() -> Iterator[tuple[str, list[bytes]]]:
-    """An HTTP server answering each request with the next canned raw response."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    answers: list[bytes] = []
     stop = threading.Event()
 
     def serve() -> None:
@@ -62,23 +35,80 @@ def canned_server() -> Iterator[tuple[str, list[bytes]]]:
                 conn, _ = server.accept()
             except OSError:
                 continue
-            with conn:
-                conn.settimeout(2)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                if answers:
-                    conn.sendall(answers.pop(0))
+            conn.settimeout(2)
+            handle(conn)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}", answers
-    stop.set()
-    thread.join()
-    server.close()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+
+
+def _read_head(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A TCP server that accepts connections and never answers."""
+    held: list[socket.socket] = []
+    with _tcp_server(held.append) as url:
+        yield url
+    for conn in held:
+        conn.close()
+
+
+@pytest.fixture
+def canned_server() -> Iterator[tuple[str, list[bytes]]]:
+    """An HTTP server answering each request with the next canned raw response."""
+    answers: list[bytes] = []
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            _read_head(conn)
+            if answers:
+                conn.sendall(answers.pop(0))
+
+    with _tcp_server(answer) as url:
+        yield url, answers
+
+
+@pytest.fixture
+def resetting_server() -> Iterator[str]:
+    """A server that reads the request, then resets the connection (RST, no answer)."""
+
+    def reset(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    with _tcp_server(reset) as url:
+        yield url
+
+
+@pytest.fixture
+def recording_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """An HTTP server that records each request's headers and answers an empty list."""
+    seen: list[dict[str, str]] = []
+
+    def record(conn: socket.socket) -> None:
+        with conn:
+            lines = _read_head(conn).split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+            seen.append({k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])})
+            conn.sendall(_http("200 OK", b'{"clients":null}'))
+
+    with _tcp_server(record) as url:
+        yield url, seen
 
 
 def _http(status: str, body: bytes, ctype: str = "application/json") -> bytes:
@@ -120,36 +150,6 @@ async def test_async_request_timeout(silent_server):
     async with frankenws.AsyncClient(silent_server, timeout=0.3) as client:
         with pytest.raises(frankenws.RequestTimeout):
             await client.get_clients_count()
-
-
-@pytest.fixture
-def resetting_server() -> Iterator[str]:
-    """A server that reads the request, then resets the connection (RST, no answer)."""
-    import struct
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    stop = threading.Event()
-
-    def serve() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            conn.settimeout(2)
-            conn.recv(65536)
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    server.close()
 
 
 def test_connection_reset_is_a_transport_error(resetting_server):
@@ -240,3 +240,88 @@ def test_post_is_never_retried():
     ):
         client.kill_connection("x")
     assert transport.attempts == 1
+
+
+async def _failure_on_every_sender(url: str, **kw: object) -> list[tuple[type, str, str]]:
+    """The error each sender raises for the same request: both clients and the bulk lane."""
+    from frankenws._calls import calls
+    from frankenws._lane import AiohttpLane
+
+    errors: list[frankenws.FrankenWSError] = []
+    with frankenws.Client(url, retries=0, **kw) as client:
+        with pytest.raises(frankenws.FrankenWSError) as info:
+            client.kill_connection("x")
+        errors.append(info.value)
+        async with AiohttpLane(client, 1) as lane:
+            with pytest.raises(frankenws.FrankenWSError) as info:
+                await lane.run(calls.kill_connection("x"))
+            errors.append(info.value)
+    async with frankenws.AsyncClient(url, retries=0, **kw) as aclient:
+        with pytest.raises(frankenws.FrankenWSError) as info:
+            await aclient.kill_connection("x")
+        errors.append(info.value)
+    return [(type(e), str(e), e.url) for e in errors]
+
+
+async def test_refused_connection_reads_the_same_on_every_sender():
+    """Same error class, message (with its hints) and URL from all three senders."""
+    url = f"http://127.0.0.1:{_closed_port()}"
+    sync, lane, asynchronous = await _failure_on_every_sender(url)
+    assert sync == lane == asynchronous
+    assert sync[0] is frankenws.ConnectError
+    assert "Connection refused" in sync[1]
+    assert "FRANKENWS_ADMIN_URL" in sync[1]
+
+
+async def test_missing_unix_socket_reads_the_same_on_every_sender(tmp_path):
+    """The lane checks the socket file too, instead of a library error."""
+    sync, lane, asynchronous = await _failure_on_every_sender(f"unix/{tmp_path}/admin.sock")
+    assert sync == lane == asynchronous
+    assert sync[0] is frankenws.ConnectError
+    assert "no such socket file" in sync[1]
+
+
+async def test_timeout_reads_the_same_on_every_sender(silent_server):
+    """The timeout hint is on every path."""
+    sync, lane, asynchronous = await _failure_on_every_sender(silent_server, timeout=0.3)
+    assert sync == lane == asynchronous
+    assert sync[0] is frankenws.RequestTimeout
+    assert "Raise timeout=" in sync[1]
+
+
+async def test_hang_up_reads_the_same_on_every_sender(canned_server):
+    """A server closing without an answer: ServerDisconnected with its caveat, everywhere."""
+    url, _ = canned_server  # no canned answer: it reads the request and hangs up
+    sync, lane, asynchronous = await _failure_on_every_sender(url)
+    assert sync == lane == asynchronous
+    assert sync[0] is frankenws.ServerDisconnected
+    assert "may or may not have been applied" in sync[1]
+
+
+async def test_reset_reads_the_same_on_every_sender(resetting_server):
+    """A reset is the generic TransportError, worded alike whichever library saw it."""
+    sync, lane, asynchronous = await _failure_on_every_sender(resetting_server)
+    assert sync == lane == asynchronous
+    assert sync[0] is frankenws.TransportError
+
+
+async def test_every_sender_sends_the_same_headers(recording_server):
+    """Host, credentials from the URL, User-Agent and extra headers reach the wire alike."""
+    from frankenws._calls import calls
+    from frankenws._lane import AiohttpLane
+
+    base, seen = recording_server
+    address = base.removeprefix("http://")
+    url = f"http://admin:s%40cret@{address}"
+    options = {"headers": {"X-Team": "ops"}}
+    with frankenws.Client(url, **options) as client:
+        assert client.get_clients() == []
+        async with AiohttpLane(client, 1) as lane:
+            assert await lane.run(calls.get_clients()) == []
+    async with frankenws.AsyncClient(url, **options) as aclient:
+        assert await aclient.get_clients() == []
+    wanted = ("host", "authorization", "user-agent", "x-team")
+    sync, lane_headers, asynchronous = ({k: h.get(k) for k in wanted} for h in seen)
+    assert sync == lane_headers == asynchronous
+    assert sync["host"] == address == client.host_header
+    assert sync["authorization"] == "Basic YWRtaW46c0BjcmV0"  # admin:s@cret

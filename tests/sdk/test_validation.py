@@ -82,3 +82,27 @@ def test_limits_at_the_edge(wire, wire_client):
     client.global_set("k", "", 9_223_372_036)
     assert wire.target == "/frankenphp_ws/global/set/k?exp=9223372036"
     assert wire.last.content == b""
+
+
+def test_search_operator_lists(wire, wire_client):
+    """SEARCH_OPERATORS is everything accepted; SERVER_SEARCH_OPERATORS the server's ten."""
+    assert len(frankenws.SERVER_SEARCH_OPERATORS) == 10
+    assert len(frankenws.SEARCH_OPERATORS) == 16
+    assert set(frankenws.SERVER_SEARCH_OPERATORS) < set(frankenws.SEARCH_OPERATORS)
+    client = wire_client()
+    wire.body = b'{"clients":[]}'
+    for op in frankenws.SEARCH_OPERATORS:
+        assert client.search_stored_information("k", op, "1") == []
+    sent_ops = {r.url.params["op"] for r in wire.requests}
+    assert sent_ops <= set(frankenws.SERVER_SEARCH_OPERATORS)
+
+
+def test_malformed_expression_is_an_exported_error(wire, wire_client):
+    """ExpressionSyntaxError is public, an InvalidArgument, and gives the position."""
+    client = wire_client()
+    with pytest.raises(frankenws.ExpressionSyntaxError) as info:
+        client.get_clients_by_tag_expression("a&(b")
+    assert isinstance(info.value, frankenws.InvalidArgument)
+    assert info.value.position == 4
+    assert info.value.expression == "a&(b"
+    assert wire.requests == []
