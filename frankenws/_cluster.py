@@ -287,10 +287,13 @@ class Cluster(Fleet, SyncOperations):
     ) -> tuple[dict[str, T], dict[str, FrankenWSError]]:
         with self._lock:
             ask, errors = self._core.split(names, probe=probe)
-            pool = self._executor() if len(ask) > 1 else None
+            # One node needs no thread unless the cluster's deadline is shorter than the
+            # client's own timeout, which bounds an inline call.
+            inline = not ask or (len(ask) == 1 and self._node_timeout is None)
+            pool = None if inline else self._executor()
         results: dict[str, T] = {}
         if pool is None:
-            for name in ask:  # one node: no thread needed, its own timeout bounds it
+            for name in ask:
                 try:
                     results[name] = fn(self._clients[name])
                 except FrankenWSError as exc:

@@ -24,6 +24,7 @@ def _relayed(relay: SlowRelay) -> frankenws.Client:
     return frankenws.Client(relay.url, host_header=f"127.0.0.1:{relay.upstream_port}")
 
 
+@pytest.mark.slow
 def test_a_fleet_of_fifty_answers_as_one_server():
     with serve_fleet(50) as fleet, frankenws.Cluster(fleet.urls) as cluster:
         ids = _populate(fleet, 1)
@@ -107,6 +108,24 @@ def test_slow_node_is_cut_at_the_node_timeout_and_does_not_hold_up_the_others(fl
             started = time.monotonic()
             assert cluster.get_clients_count() == 4
             assert time.monotonic() - started < 1.0  # the slow node would take 3 s
+
+
+def test_an_owner_call_is_cut_at_the_node_timeout_too(fleet3):
+    ids = _populate(fleet3)
+    with SlowRelay(fleet3.servers[0].admin_port, delay=0.0) as slow:
+        relayed = _relayed(slow)
+        with (
+            relayed,
+            frankenws.Cluster(
+                [relayed, *fleet3.urls[1:]], node_timeout=0.5, owner_ttl=60
+            ) as cluster,
+        ):
+            assert cluster.owner_of(ids[0][0]) == slow.url
+            slow.delay = 3.0
+            started = time.monotonic()
+            with pytest.raises(frankenws.RequestTimeout, match="per-node timeout"):
+                cluster.kill_connection(ids[0][0])
+            assert time.monotonic() - started < 2.0
 
 
 def test_a_slow_node_within_its_timeout_is_waited_for(fleet3):
