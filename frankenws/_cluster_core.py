@@ -116,6 +116,17 @@ class FleetCore:
                 skipped[name] = health.error
         return ask, skipped
 
+    def news(self, errors: Mapping[str, FrankenWSError]) -> set[str]:
+        """The failed nodes not reported before (each failure is logged once)."""
+        fresh = set()
+        for name in errors:
+            health = self.health.get(name)
+            if health is None or not health.announced:
+                fresh.add(name)
+                if health is not None:
+                    health.announced = True
+        return fresh
+
     def record(self, name: str, error: FrankenWSError | None) -> None:
         health = self.health.get(name)
         if health is None:  # removed by a refresh while the call was running
@@ -134,7 +145,7 @@ class FleetCore:
             raise InvalidArgument("raw requests have no fleet rule; use cluster.map()")
         if endpoint.combine != "owner":
             results, errors = yield Ask(call)
-            value: T = settle(endpoint, results, errors, strict=self.strict)
+            value: T = settle(endpoint, results, errors, strict=self.strict, news=self.news(errors))
             return value
         values = call_values(call)
         conn = values[0]
@@ -147,7 +158,8 @@ class FleetCore:
                 return False  # type: ignore[return-value]
         if node is None:
             results, errors = yield Ask(call)
-            return settle(endpoint, results, errors, strict=self.strict)  # type: ignore[no-any-return]
+            value = settle(endpoint, results, errors, strict=self.strict, news=self.news(errors))
+            return value
         results, errors = yield Ask(call, (node,))
         if node in errors:
             self.owners.forget(conn)

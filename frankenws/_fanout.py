@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -73,12 +73,14 @@ class Health:
         self.state = "unknown"
         self.error: FrankenWSError | None = None
         self.down_until = 0.0
+        self.announced = False
+        """Whether the current failure was already logged."""
 
     def available(self, now: float) -> bool:
         return self.state != "down" or now >= self.down_until
 
     def succeeded(self) -> None:
-        self.state, self.error = "up", None
+        self.state, self.error, self.announced = "up", None, False
 
     def failed(self, error: FrankenWSError, now: float) -> None:
         # Only a node that cannot be talked to is skipped; one that answers with an
@@ -178,18 +180,23 @@ def settle(
     errors: dict[str, FrankenWSError],
     *,
     strict: bool,
+    news: Collection[str] | None = None,
 ) -> Any:
     """The combined answer, or :class:`PartialFailure` when nodes failed.
 
-    Non-strict clusters combine what answered and log the failures; with no answer at
-    all there is nothing to combine, so they raise as well.
+    Non-strict clusters combine what answered and log the failures (at warning level
+    those in ``news``, the nodes that just failed; the others at debug level); with no
+    answer at all there is nothing to combine, so they raise as well.
     """
     if errors and (strict or not results):
         raise partial_failure(
             endpoint.name, results, errors, combine=lambda: fold(endpoint, results)
         )
     if errors:
-        log.warning("%s: answered without %s", endpoint.name, _describe(errors))
+        # A node that stays down would repeat the same warning on every call.
+        fresh = {n: e for n, e in errors.items() if news is None or n in news}
+        level = logging.WARNING if fresh else logging.DEBUG
+        log.log(level, "%s: answered without %s", endpoint.name, _describe(fresh or errors))
     return fold(endpoint, results)
 
 
