@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from .__version__ import __version__
 from ._client import AsyncClient, Client
+from ._cluster import Cluster
+from ._cluster_async import AsyncCluster
+from ._cluster_core import NodeResults
 from ._exceptions import (
     APIError,
     BadRequest,
@@ -20,13 +23,16 @@ from ._exceptions import (
     InvalidArgument,
     MethodNotAllowed,
     ModuleNotLoaded,
+    NodesDisagree,
     NotFound,
+    PartialFailure,
     ProtocolError,
     RequestTimeout,
     ServerDisconnected,
     ServerError,
     TransportError,
 )
+from ._fanout import Node
 from ._models import QueuedMessage, Response
 from ._ranges import EXTRA_OPERATORS as _EXTRA_OPERATORS
 from ._validate import SERVER_SEARCH_OPERATORS
@@ -38,8 +44,10 @@ SEARCH_OPERATORS: tuple[str, ...] = (*SERVER_SEARCH_OPERATORS, *_EXTRA_OPERATORS
 __all__ = [
     "APIError",
     "AsyncClient",
+    "AsyncCluster",
     "BadRequest",
     "Client",
+    "Cluster",
     "ConnectError",
     "ExpressionSyntaxError",
     "Forbidden",
@@ -48,7 +56,11 @@ __all__ = [
     "InvalidArgument",
     "MethodNotAllowed",
     "ModuleNotLoaded",
+    "Node",
+    "NodeResults",
+    "NodesDisagree",
     "NotFound",
+    "PartialFailure",
     "ProtocolError",
     "QueuedMessage",
     "RequestTimeout",

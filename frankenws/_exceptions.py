@@ -17,13 +17,17 @@ The tree::
     │   ├── MethodNotAllowed                  405
     │   └── ServerError                       5xx
     ├── ModuleNotLoaded                       Caddy answers, but without the WebSocket extension
-    └── ProtocolError                         the answer is not what the protocol says
+    ├── ProtocolError                         the answer is not what the protocol says
+    ├── PartialFailure                        some Cluster nodes failed; carries the others' answers
+    └── NodesDisagree                         a Cluster's nodes hold different global values
 
 Every exception carries ``url``, ``status_code`` and ``body`` where known, and its
 message names the URL and says what to do next.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "APIError",
@@ -36,7 +40,9 @@ __all__ = [
     "InvalidArgument",
     "MethodNotAllowed",
     "ModuleNotLoaded",
+    "NodesDisagree",
     "NotFound",
+    "PartialFailure",
     "ProtocolError",
     "RequestTimeout",
     "ServerDisconnected",
@@ -142,3 +148,47 @@ class ExpressionSyntaxError(InvalidArgument):
         super().__init__(message)
         self.expression = expression
         self.position = position
+
+
+class PartialFailure(FrankenWSError):
+    """Some nodes of a :class:`~frankenws.Cluster` failed; nothing is silently dropped.
+
+    Attributes:
+        operation: The SDK method that was fanned out (``"get_clients_count"``...).
+        errors: Node name -> the error that node raised.
+        results: Node name -> what each node that answered returned.
+        partial: The answers of the nodes that did answer, combined by the method's rule
+            (``None`` when the rule could not combine them, e.g. nobody answered).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        errors: dict[str, FrankenWSError],
+        results: dict[str, Any],
+        partial: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.errors = errors
+        self.results = results
+        self.partial = partial
+
+    @property
+    def failed_nodes(self) -> list[str]:
+        return sorted(self.errors)
+
+
+class NodesDisagree(FrankenWSError):
+    """The nodes of a cluster answered a global-store read differently.
+
+    The global store is per node; a value written while a node was down, or with
+    another client, differs between nodes. ``values`` maps node name -> its answer.
+    """
+
+    def __init__(self, message: str, *, operation: str, values: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.values = values
