@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from frankenws._openapi import build_document, to_yaml
 from frankenws_cli._output import Lines, Result
 
 __all__ = ["register"]
@@ -17,6 +16,9 @@ def openapi() -> Result:
     statuses of errors), generated from frankenws' route table; docs/openapi.yaml is
     this output. Feed it to a client generator for another language. Needs no server.
     """
+    # Imported here: every command's start-up would otherwise pay for the route schemas.
+    from frankenws._openapi import build_document, to_yaml
+
     document = build_document()
     # With --json/-o json the document itself is printed; otherwise its YAML form.
     return Result(document, Lines(to_yaml(document).splitlines()))
