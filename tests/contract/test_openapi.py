@@ -9,6 +9,8 @@ that matches the documented schema.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,15 @@ def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any
 def test_docs_file_is_what_the_cli_prints():
     """docs/openapi.yaml is current; when the route table changes, regenerate it."""
     assert DOC.read_text(encoding="utf-8") == _cli(), f"docs/openapi.yaml is stale: {REGENERATE}"
+
+
+def test_the_installed_command_writes_the_file_byte_for_byte():
+    """Through a real pipe, as the regenerate command runs it."""
+    out = subprocess.run(
+        [sys.executable, "-m", "frankenws_cli", "openapi"], capture_output=True, check=True
+    )
+    assert out.stdout == DOC.read_bytes()
+    assert out.stderr == b""
 
 
 def test_yaml_and_json_are_one_document():
