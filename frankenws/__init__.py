@@ -7,6 +7,7 @@ fake server for tests. This module is the only public import path.
 
 from __future__ import annotations
 
+from . import _httpx_cli  # noqa: F401  (first: before anything imports httpx)
 from .__version__ import __version__
 from ._client import AsyncClient, Client
 from ._cluster import Cluster

@@ -22,6 +22,7 @@ from .commands import (
     ghost,
     global_store,
     inspection,
+    openapi,
     ping,
     queue,
     store,
@@ -168,6 +169,7 @@ for _family in (
     doctor,
     fake_server,
     demo,
+    openapi,
 ):
     _family.register(app)
 

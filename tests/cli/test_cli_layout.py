@@ -17,8 +17,11 @@ from frankenws_cli import _settings
 PACKAGE = Path(frankenws_cli.__file__).resolve().parent
 MODULES = sorted(PACKAGE.rglob("*.py"))
 
-# Private SDK modules the CLI may still import, with the reason (none today).
-ALLOWED_PRIVATE: set[tuple[str, str]] = set()
+# Private SDK modules the CLI may still import, with the reason.
+ALLOWED_PRIVATE: set[tuple[str, str]] = {
+    # `frankenws openapi` prints the wire protocol's description, which is not SDK API.
+    ("commands/openapi.py", "frankenws._openapi"),
+}
 
 
 def _imports(path: Path) -> list[str]:

@@ -77,6 +77,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "frankenws fake-server --admin-port 2019 --duration 60",
     ),
     "demo": ("frankenws demo", "frankenws demo --clients 20 --grace 2s"),
+    "openapi": ("frankenws openapi > openapi.yaml", "frankenws openapi -o json | jq .paths"),
     "store": ("frankenws store list 9f2c1e0d", "frankenws store set 9f2c1e0d plan gold"),
     "store get": ("frankenws store get 9f2c1e0d username",),
     "store set": ("frankenws store set 9f2c1e0d plan gold",),
