@@ -28,6 +28,8 @@ from ._fanout import Node, timed_out
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    from ._cluster_lane import LoopLanes
+
 __all__ = ["Cluster", "Fleet", "checked_id"]
 
 T = TypeVar("T")
@@ -160,6 +162,7 @@ class Cluster(Fleet, SyncOperations):
     _client_class = Client
 
     _pool: ThreadPoolExecutor | None = None
+    _lanes: LoopLanes | None = None
 
     @classmethod
     def discover(
@@ -230,6 +233,9 @@ class Cluster(Fleet, SyncOperations):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._lanes is not None:
+            self._lanes.close()
+            self._lanes = None
         for name in self._own:
             self._clients[name].close()
 
@@ -267,7 +273,41 @@ class Cluster(Fleet, SyncOperations):
 
     def _ask(self, ask: Ask) -> Answers:
         call = ask.call
+        lanes = self._cheap_sender()
+        if lanes is not None:
+            return self._each_lane(lanes, ask.nodes, call)
         return self._each(ask.nodes, lambda client: client._run(call))
+
+    def _cheap_sender(self) -> LoopLanes | None:
+        """The event-loop sender when every node can use it (see ``_cluster_lane``)."""
+        if self._lanes is None:
+            from ._cluster_lane import LoopLanes
+
+            if not LoopLanes.usable(self._clients.values()):
+                return None
+            self._lanes = LoopLanes()
+        return self._lanes
+
+    def _each_lane(self, lanes: LoopLanes, names: Iterable[str] | None, call: Call[Any]) -> Answers:
+        import asyncio  # loaded already by the lanes; TimeoutError differs before 3.11
+
+        with self._lock:
+            ask, errors = self._core.split(names, probe=False)
+            clients = {name: self._clients[name] for name in ask}
+        timeout = self.timeout
+        results: dict[str, Any] = {}
+        outcomes = lanes.ask(clients, call, timeout) if clients else []
+        for name, outcome in zip(clients, outcomes, strict=True):
+            if isinstance(outcome, FrankenWSError):
+                errors[name] = outcome
+            elif isinstance(outcome, asyncio.TimeoutError):
+                errors[name] = timed_out(self._core.health[name], timeout)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                results[name] = outcome
+            self._core.record(name, errors.get(name))
+        return results, errors
 
     def _executor(self) -> ThreadPoolExecutor:
         # Imported here, like asyncio for the async clients: most processes that import
