@@ -29,6 +29,7 @@ from frankenws._validate import payload_bytes, route_filter
 from ._journal import Journal, JournalState, load_journal
 from ._lane import AiohttpLane, lane_available
 from ._report import BulkReport, Outcome
+from ._targets import AsyncTarget, SyncTarget, Target, run_one, server_of
 
 __all__ = ["kill_connections", "send_messages"]
 
@@ -36,9 +37,6 @@ T = TypeVar("T")
 ProgressCallback = Callable[[int, int], object]
 OutcomeCallback = Callable[[Outcome], object]
 PathArg = str | os.PathLike[str]
-SyncTarget = Client | Cluster
-"""What runs a bulk function to completion: one server, or a fleet (``bulk/_fleet``)."""
-AsyncTarget = AsyncClient | AsyncCluster
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +69,7 @@ def _checked_message(data: str | bytes, route: str | None) -> bytes:
 class _Runner:
     """Sends calls for one client: single calls through the client, bulk through a lane."""
 
-    def __init__(self, client: BaseClient | Cluster | AsyncCluster, concurrency: int) -> None:
+    def __init__(self, client: Target, concurrency: int) -> None:
         self.client = client
         self.concurrency = concurrency
         self._lane: AiohttpLane | None = None
@@ -95,6 +93,10 @@ class _Runner:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
+    def context(self, report: BulkReport, *args: Any, **kwargs: Any) -> _Context:
+        """The job's context over this runner (a fleet runner makes a fleet context)."""
+        return _Context(self, report, *args, **kwargs)
+
     async def one(self, call: Call[T] | Flow[T]) -> T:
         """A single request through the client's own sender."""
         return await run_one(self.client, call)
@@ -109,14 +111,6 @@ class _Runner:
             return await loop.run_in_executor(self._pool, self.client._run, call)
         assert isinstance(self.client, AsyncClient)
         return await self.client._run(call)
-
-
-async def run_one(client: BaseClient | Cluster | AsyncCluster, call: Call[T] | Flow[T]) -> T:
-    """One operation through the client's (or the cluster's) own sender."""
-    if isinstance(client, (AsyncClient, AsyncCluster)):
-        return await client._run(call)
-    assert isinstance(client, (Client, Cluster))
-    return await asyncio.to_thread(client._run, call)
 
 
 class _Context:
@@ -256,7 +250,7 @@ def _check_concurrency(concurrency: int) -> int:
 
 
 async def _job(
-    client: BaseClient | Cluster | AsyncCluster,
+    client: Target,
     job: str,
     body: Callable[[_Context], Awaitable[None]],
     *,
@@ -281,7 +275,7 @@ async def _job(
                 f"use another file for this {job!r} job"
             )
     report = BulkReport(job)
-    server = _server_of(client)
+    server = server_of(client)
     if state is not None and state.server not in (None, server):
         report.notes.append(
             f"the resumed journal was recorded against {state.server}; this run talks to {server}"
@@ -295,39 +289,19 @@ async def _job(
         and os.path.abspath(journal) != os.path.abspath(resume)
     )
     try:
-        if isinstance(client, (Cluster, AsyncCluster)):
-            from ._fleet import fleet_job
+        from ._fleet import runner_for  # loaded with the engine: _fleet imports it
 
-            await fleet_job(
-                client,
-                concurrency,
-                body,
-                report,
-                writer,
-                state,
-                progress,
-                on_outcome,
-                separate,
-                placed or {},
+        async with runner_for(client, concurrency, placed, state) as runner:
+            report.sender = runner.sender
+            context = runner.context(
+                report, writer, state, progress, on_outcome, journal_skips=separate
             )
-        else:
-            async with _Runner(client, concurrency) as runner:
-                report.sender = runner.sender
-                context = _Context(
-                    runner, report, writer, state, progress, on_outcome, journal_skips=separate
-                )
-                await body(context)
+            await body(context)
     finally:
         report.finished = datetime.now(timezone.utc)
         if writer is not None:
             writer.close()
     return report
-
-
-def _server_of(client: BaseClient | Cluster | AsyncCluster) -> str:
-    if isinstance(client, (Cluster, AsyncCluster)):
-        return "fleet: " + ", ".join(node.name for node in client.nodes)
-    return client.url
 
 
 def _run_in_colour(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -29,19 +29,15 @@ from frankenws._exceptions import FrankenWSError
 from frankenws._fanout import partial_failure
 
 from ._engine import (
-    AsyncTarget,
-    OutcomeCallback,
-    ProgressCallback,
-    SyncTarget,
     _Context,
     _Runner,
-    run_one,
 )
-from ._journal import Journal, JournalState
+from ._journal import JournalState
 from ._plans import Plan, PlanItem
 from ._report import BulkReport, Outcome
+from ._targets import AsyncTarget, SyncTarget, Target, run_one
 
-__all__ = ["fleet_job", "located"]
+__all__ = ["FleetRunner", "located", "runner_for"]
 
 T = TypeVar("T")
 Fleet = Cluster | AsyncCluster
@@ -68,7 +64,17 @@ class FleetRunner(_Runner):
             self._runners[node.name] = await self._stack.enter_async_context(runner)
         senders = sorted({runner.sender for runner in self._runners.values()})
         self.sender = "+".join(senders)
+        await self.locate()
         return self
+
+    def context(self, report: BulkReport, *args: Any, **kwargs: Any) -> FleetContext:
+        for name, exc in sorted(self.errors.items()):
+            report.node_errors[name] = f"{type(exc).__name__}: {exc}"
+            report.notes.append(
+                f"node {name} could not be listed ({type(exc).__name__}: {exc}); its "
+                "targets were sent where the plan or journal placed them, or are failed"
+            )
+        return FleetContext(self, report, *args, **kwargs)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
@@ -139,35 +145,15 @@ class FleetContext(_Context):
         super().record(outcome, journal=journal)
 
 
-async def fleet_job(
-    cluster: Fleet,
-    concurrency: int,
-    body: Callable[[_Context], Awaitable[None]],
-    report: BulkReport,
-    writer: Journal | None,
-    state: JournalState | None,
-    progress: ProgressCallback | None,
-    on_outcome: OutcomeCallback | None,
-    separate: bool,
-    placed: Mapping[str, str],
-) -> None:
-    """``_job``'s body for a fleet: map the owners, then run the job through them."""
-    # Where the plan, then the resumed journal, saw each target: used for the targets
-    # of a node that cannot be listed now (so they fail there, visibly, or succeed).
-    hints = {**placed, **(state.nodes if state is not None else {})}
-    async with FleetRunner(cluster, concurrency, hints) as runner:
-        report.sender = runner.sender
-        await runner.locate()
-        for name, exc in sorted(runner.errors.items()):
-            report.node_errors[name] = f"{type(exc).__name__}: {exc}"
-            report.notes.append(
-                f"node {name} could not be listed ({type(exc).__name__}: {exc}); its "
-                "targets were sent where the plan placed them, or are failed"
-            )
-        context = FleetContext(
-            runner, report, writer, state, progress, on_outcome, journal_skips=separate
-        )
-        await body(context)
+def runner_for(
+    client: Target, concurrency: int, placed: Mapping[str, str] | None, state: JournalState | None
+) -> _Runner:
+    """The runner of a job: per node for a fleet, else the client's own."""
+    if isinstance(client, (Cluster, AsyncCluster)):
+        # Where the plan, then the resumed journal, saw each target.
+        hints = {**(placed or {}), **(state.nodes if state is not None else {})}
+        return FleetRunner(client, concurrency, hints)
+    return _Runner(client, concurrency)
 
 
 def located(

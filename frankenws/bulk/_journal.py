@@ -8,6 +8,9 @@ Format (JSON lines; the first line is a header)::
     {"time": "...", "action": "kill", "target": "<id>", "status": "failed", "error": "..."}
     {"time": "...", "action": "kill", "target": "<id>", "status": "done", "carried": true}
 
+On a fleet (a ``Cluster``), outcome lines also carry ``"node"``: the node that held the
+target, where a resume sends it when the nodes' fresh listings no longer show it.
+
 A ``carried`` line copies a status from another journal that this run resumed (with
 ``resume=old, journal=new``), so the new journal alone says what is already handled.
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar, overload
 from frankenws._calls import Call, Flow, calls
 from frankenws._validate import check_text
 
-from ._engine import AsyncTarget, SyncTarget, _run_in_colour, _Runner
+from ._engine import _run_in_colour, _Runner
 from ._fleet import located
 from ._plans import (
     CleanupInactive,
@@ -29,6 +29,7 @@ from ._plans import (
     Plan,
     PlanItem,
 )
+from ._targets import AsyncTarget, SyncTarget
 
 __all__ = [
     "plan_cleanup_inactive",

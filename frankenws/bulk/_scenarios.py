@@ -18,11 +18,9 @@ from frankenws._calls import calls
 from frankenws._exceptions import FrankenWSError, InvalidArgument
 
 from ._engine import (
-    AsyncTarget,
     OutcomeCallback,
     PathArg,
     ProgressCallback,
-    SyncTarget,
     _Context,
     _job,
     _kill_step,
@@ -33,6 +31,7 @@ from ._engine import (
 )
 from ._plans import DisconnectMatching, Maintenance, Plan
 from ._report import BulkReport, Outcome
+from ._targets import AsyncTarget, SyncTarget
 
 __all__ = ["run"]
 
