@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 import frankenws
-from frankenws_cli._context import AppContext, context_of
+from frankenws_cli._context import AppContext, context_of, server_label
 from frankenws_cli._errors import REJECTED, UNREACHABLE, USAGE, CliError, classify
 from frankenws_cli._output import Fields, Lines, Result, Stack, Table
 
@@ -122,7 +122,7 @@ def doctor(ctx: typer.Context) -> Result:
                 failure.exit_code or REJECTED,
             )
             return _result(data, code)
-        check("reach", True, f"{url} answered (Host: {host})")
+        check("reach", True, f"{server_label(client)} answered (Host: {host})")
         check("extension", True, f"WebSocket extension loaded, {data['connections']} connection(s)")
         samples = [first]
         for _ in range(LATENCY_SAMPLES - 1):
