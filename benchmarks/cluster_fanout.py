@@ -33,6 +33,13 @@ import frankenws
 TARGET_RATIO = 3.0
 
 
+class ThreadsCluster(frankenws.Cluster):
+    """The cluster as it sent before the event-loop sender: httpx, a thread per node."""
+
+    def _cheap_sender(self) -> None:
+        return None
+
+
 def serve(nodes: int, latency: float) -> None:
     """Child process: N fakes with 20 connections each; prints ports, runs until stdin closes."""
     from aiohttp import web
@@ -115,12 +122,20 @@ def fan_out(urls: list[str], rounds: int, calls: int, pid: int) -> float:
     one = frankenws.Client(urls[0])
     each = [frankenws.Client(url) for url in urls]
     cluster = frankenws.Cluster(urls)
+    threads = ThreadsCluster(urls)
     expected = 20 * len(urls)
     assert cluster.get_clients_count() == expected
-    timings: dict[str, list[float]] = {"one node": [], "cluster": [], "sequential loop": []}
+    assert threads.get_clients_count() == expected
+    timings: dict[str, list[float]] = {
+        "one node": [],
+        "cluster": [],
+        "cluster (threads)": [],
+        "sequential loop": [],
+    }
     runs = {
         "one node": one.get_clients_count,
         "cluster": cluster.get_clients_count,
+        "cluster (threads)": threads.get_clients_count,
         "sequential loop": lambda: sum(c.get_clients_count() for c in each),
     }
     for fn in runs.values():
@@ -132,7 +147,7 @@ def fan_out(urls: list[str], rounds: int, calls: int, pid: int) -> float:
     for name, values in timings.items():
         print(f"{name:18} {summary(values)}")
     # Where the time goes: CPU of this process (httpx, threads) and of the servers.
-    for name in ("one node", "cluster"):
+    for name in ("one node", "cluster", "cluster (threads)"):
         wall, mine, theirs = cpu_per_call(runs[name], calls, pid)
         print(
             f"{name:18} wall {wall * 1000:6.2f} ms, client CPU {mine * 1000:6.2f} ms, "
@@ -141,6 +156,7 @@ def fan_out(urls: list[str], rounds: int, calls: int, pid: int) -> float:
     ratio = statistics.median(timings["cluster"]) / statistics.median(timings["one node"])
     print(f"cluster / one node (medians): {ratio:.2f}x")
     cluster.close()
+    threads.close()
     one.close()
     for client in each:
         client.close()

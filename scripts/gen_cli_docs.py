@@ -104,7 +104,7 @@ A mistyped profile or profile key gets a hint: `did you mean 'production' instea
 
 Each connection setting is taken from the first of:
 
-1. its option (`--url`, `--host-header`, `--cert`, `--key`, `--ca`, `--timeout`);
+1. its option (`--url`, `--discover`, `--host-header`, `--cert`, `--key`, `--ca`, `--timeout`);
 2. the profile named by `--profile` on the command line;
 3. its environment variable: `FRANKENWS_ADMIN_URL` then `CADDY_ADMIN` for the URL,
    `FRANKENWS_HOST_HEADER`, `FRANKENWS_CERT`, `FRANKENWS_KEY`, `FRANKENWS_CA`,
@@ -129,6 +129,10 @@ cert = "prod-client.pem"                  # mTLS client certificate...
 key = "prod-client.key"                   # ...and its key
 ca = "prod-ca.pem"                        # CA that signed the server's certificate
 timeout = 5
+
+[profiles.fleet]                          # several nodes as one (see "Fleets" below)
+nodes = ["http://10.0.0.5:2019", "http://10.0.0.6:2019"]
+host_header = "localhost:2019"
 ```
 
 Other variables: `FRANKENWS_AUDIT_LOG` (audit file), `XDG_STATE_HOME` (audit log and
@@ -170,6 +174,29 @@ Every run records each target's outcome in a journal (`--journal PATH`, or a fil
 `$XDG_STATE_HOME/frankenws/journals/` that is deleted after a clean run). Run the same command
 with `--resume JOURNAL` to continue an interrupted or partly failed run: targets already
 handled are skipped, a message whose delivery is uncertain is not sent twice.
+
+## Fleets: several nodes as one server
+
+Repeat `--url` (or give a profile `nodes = [...]`) to operate several FrankenPHP nodes as one
+(`frankenws.Cluster`, see docs/cluster.md); `--discover dns+a://name:port` (or
+`dns+srv://_service._proto.name`, `FRANKENWS_DISCOVER`, a profile's `discover = "..."`)
+takes the nodes from DNS and needs `pip install 'frankenws[cluster]'`. `--url` typed on the
+command line wins over a `discover` from the environment or a profile; both typed is exit 2.
+
+```sh
+frankenws --url http://10.0.0.5:2019 --url http://10.0.0.6:2019 clients
+frankenws --discover dns+a://frankenphp-admin.prod.svc.cluster.local:2019 disconnect-user alice
+```
+
+- Every command asks every node: counts add up, lists are unions, a command on one id goes to
+  the node that holds it. With more than one node, `clients` and `search` tables gain a `NODE`
+  column and their JSON becomes a list of `{"id", "node"}` objects; bulk plans and reports
+  carry a `node` per target and end with a per-node table.
+- A bulk job makes one plan for the whole fleet and asks once. A node that fails during the
+  job fails its own targets, the others go on, and the exit code is 1 with the per-node report.
+  A read or a plan that a node fails is refused with exit 1, naming the node and its error.
+- `doctor` checks every node on its own (`node NAME` checks; JSON `nodes`); `watch` shows each
+  node's count and the total, and keeps running while a node is down.
 
 ## Commands
 """

@@ -105,6 +105,8 @@ def _option(attribute: str) -> Any:
         extra["min"] = spec.minimum
     if spec.kind == "file":
         extra["dir_okay"] = False
+    if spec.multiple:
+        extra["metavar"] = spec.attribute.upper()  # not click's "<list[str]>"
     if attribute in COMPLETERS:
         extra["autocompletion"] = COMPLETERS[attribute]
     return typer.Option(
@@ -121,7 +123,8 @@ def _option(attribute: str) -> Any:
 @app.callback()
 def main(
     ctx: typer.Context,
-    url: Annotated[str | None, _option("url")] = None,
+    url: Annotated[list[str] | None, _option("url")] = None,
+    discover: Annotated[str | None, _option("discover")] = None,
     profile: Annotated[str | None, _option("profile")] = None,
     host_header: Annotated[str | None, _option("host_header")] = None,
     cert: Annotated[str | None, _option("cert")] = None,

@@ -55,6 +55,7 @@ class GlobalOption:
             Options sharing a name with a command option (``--key``) may not.
         setting: A connection setting, resolved with profiles and env by ``_settings``
             (``configure`` then only records what the command line said).
+        multiple: May be repeated; the value is the list of every occurrence.
     """
 
     attribute: str
@@ -68,6 +69,7 @@ class GlobalOption:
     choices: tuple[str, ...] = ()
     anywhere: bool = True
     setting: bool = False
+    multiple: bool = False
 
     @property
     def valued(self) -> bool:
@@ -121,9 +123,20 @@ GLOBAL_OPTIONS: tuple[GlobalOption, ...] = (
         ("--url", "-u"),
         "str",
         "Admin endpoint: http(s)://host:port, host:port, unix//path.sock. "
-        "Default http://localhost:2019.",
+        "Default http://localhost:2019. Repeat it to operate several nodes as one fleet.",
         _C,
         env=("FRANKENWS_ADMIN_URL", "CADDY_ADMIN"),
+        setting=True,
+        multiple=True,
+    ),
+    GlobalOption(
+        "discover",
+        ("--discover",),
+        "str",
+        "Operate the fleet whose nodes DNS lists: dns+a://name:port (every A/AAAA record) "
+        "or dns+srv://_service._proto.name. Needs frankenws[cluster].",
+        _C,
+        env=("FRANKENWS_DISCOVER",),
         setting=True,
     ),
     GlobalOption(

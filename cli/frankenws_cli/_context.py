@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,13 +21,16 @@ from ._argv import BY_ATTRIBUTE, GLOBAL_OPTIONS, OutputFormat
 from ._audit import AuditLog, default_actor, default_audit_path
 from ._errors import NotDone, UsageProblem
 from ._output import Mode
-from ._settings import Settings, resolve_settings
+from ._settings import Settings, Source, resolve_settings
 
 if TYPE_CHECKING:
     import httpx
     import typer
 
-__all__ = ["DEFAULT_CONCURRENCY", "AppContext", "configure", "context_of"]
+__all__ = ["DEFAULT_CONCURRENCY", "AppContext", "Server", "configure", "context_of", "server_label"]
+
+Server = frankenws.Client | frankenws.Cluster
+"""What commands talk to: one node, or a fleet (several ``--url``, ``--discover``)."""
 
 DEFAULT_CONCURRENCY: int = BY_ATTRIBUTE["concurrency"].default
 
@@ -40,8 +43,9 @@ class AppContext:
 
     Args:
         transport: An httpx transport for every client (the fake's ``transport()``).
-        url, profile, host_header, cert, key, ca, timeout: Connection settings as
-            given on the command line (``None``: look further, see ``_settings``).
+        url, discover, profile, host_header, cert, key, ca, timeout: Connection
+            settings as given on the command line (``None``: look further, see
+            ``_settings``); ``url`` is a list when ``--url`` was repeated.
         output: ``-o``: ``table``, ``json``, ``ids`` or ``wide`` (``None``: tables on a
             terminal, plain records in a pipe).
         json: Print one JSON document instead of tables (``-o json``).
@@ -55,7 +59,8 @@ class AppContext:
     """
 
     transport: httpx.BaseTransport | None = None
-    url: str | None = None
+    url: str | list[str] | None = None
+    discover: str | None = None
     profile: str | None = None
     profile_explicit: bool = False
     host_header: str | None = None
@@ -80,7 +85,7 @@ class AppContext:
     """The command being run (for the audit log), e.g. ``"store set"``."""
 
     _settings: Settings | None = field(default=None, repr=False)
-    _client: frankenws.Client | None = field(default=None, repr=False)
+    _client: Server | None = field(default=None, repr=False)
     _audit: AuditLog | None = field(default=None, repr=False)
     _registered: set[str] | None = field(default=None, repr=False)
 
@@ -99,6 +104,7 @@ class AppContext:
             self._settings = resolve_settings(
                 {
                     "url": self.url,
+                    "discover": self.discover,
                     "host_header": self.host_header,
                     "cert": self.cert,
                     "key": self.key,
@@ -111,14 +117,15 @@ class AppContext:
             )
         return self._settings
 
-    def client(self) -> frankenws.Client:
-        """The one SDK client of this invocation (closed when the command ends)."""
+    def client(self) -> Server:
+        """The one SDK client of this invocation (closed when the command ends): a
+        ``Cluster`` when the settings name several nodes or a discovery URL."""
         if self._client is None:
             self._client = self.make_client()
         return self._client
 
-    def make_client(self, **overrides: Any) -> frankenws.Client:
-        """A new client with the resolved settings (``doctor`` uses its own)."""
+    def make_client(self, **overrides: Any) -> Server:
+        """A new client (or cluster) with the resolved settings."""
         s = self.settings()
         cert: Any = None
         if s.key.value is not None and s.cert.value is None:
@@ -136,9 +143,28 @@ class AppContext:
             "transport": self.transport,
         }
         options.update(overrides)
-        client = frankenws.Client(s.url.value, **options)
+        client: Server
+        if s.discover.value is not None:
+            options.pop("transport")
+            client = frankenws.Cluster.discover(s.discover.value, **options)
+        elif s.fleet:
+            client = frankenws.Cluster(s.urls, **options)
+        else:
+            client = frankenws.Client(s.url.value, **options)
         if self._audit is not None:
-            self._audit.server = client.url
+            self._audit.server = server_label(client)
+        return client
+
+    def make_client_for(self, url: str, **overrides: Any) -> frankenws.Client:
+        """A client of one node with the resolved settings (``doctor`` checks each)."""
+        saved = self._settings
+        assert saved is not None
+        self._settings = replace(saved, url=Source(url, saved.url.origin), discover=_UNSET)
+        try:
+            client = self.make_client(**overrides)
+        finally:
+            self._settings = saved
+        assert isinstance(client, frankenws.Client)
         return client
 
     # --- audit -----------------------------------------------------------------------
@@ -149,14 +175,14 @@ class AppContext:
             path = None if self.no_audit else (self.audit_log or default_audit_path())
             self._audit = AuditLog(path, actor=self.actor or default_actor(), command=self.command)
             if self._client is not None:
-                self._audit.server = self._client.url
+                self._audit.server = server_label(self._client)
         return self._audit
 
-    def begin_changes(self) -> frankenws.Client:
+    def begin_changes(self) -> Server:
         """Call before the first change: the audit log must be writable, the client ready."""
         client = self.client()
         audit = self.audit
-        audit.server = client.url
+        audit.server = server_label(client)
         audit.command = self.command
         audit.open()
         return client
@@ -199,7 +225,7 @@ class AppContext:
             raise frankenws.InvalidArgument("id must not be empty")
         if id not in self.registered():
             raise NotDone(
-                f"no connection {id!r} on {self.client().url}; nothing was {doing}",
+                f"no connection {id!r} on {server_label(self.client())}; nothing was {doing}",
                 "'frankenws clients' lists the connected ids",
             )
 
@@ -209,6 +235,16 @@ class AppContext:
             self._client = None
         if self._audit is not None:
             self._audit.close()
+
+
+_UNSET = Source(None, "not set")
+
+
+def server_label(client: Server) -> str:
+    """How messages and the audit log name what the CLI talks to."""
+    if isinstance(client, frankenws.Cluster):
+        return "fleet of " + ", ".join(node.name for node in client.nodes)
+    return client.url
 
 
 def configure(obj: AppContext, **given: Any) -> AppContext:

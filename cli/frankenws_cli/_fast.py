@@ -51,7 +51,10 @@ def parse_kill(argv: Sequence[str]) -> tuple[dict[str, Any], list[str], Path | N
         converted = spec.convert(raw)
         if converted is None:
             return None
-        options[spec.attribute] = converted
+        if spec.multiple:
+            options.setdefault(spec.attribute, []).append(converted)
+        else:
+            options[spec.attribute] = converted
     if index >= len(args) or args[index] != "kill":
         return None
     ids: list[str] = []

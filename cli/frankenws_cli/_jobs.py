@@ -59,7 +59,11 @@ class BulkJob:
 def plan_view(plan: Plan) -> Stack:
     rows = sorted((item.id, item.reason) for item in plan.targets)
     views: list[Any] = [Lines([plan.summary])]
-    if rows:
+    if rows and any(item.node for item in plan.targets):
+        # A fleet's plan: which node holds each target.
+        placed = sorted((item.id, item.reason, item.node or "-") for item in plan.targets)
+        views.append(Table(["ID", "REASON", "NODE"], placed))
+    elif rows:
         views.append(Table(["ID", "REASON"], rows))
     return Stack(views)
 
@@ -72,10 +76,31 @@ def report_view(report: BulkReport, *, each: bool = False, name: str | None = No
         for o in report.outcomes
         if each or o.status != "done"
     ]
-    if rows:
+    fleet = any(o.node for o in report.outcomes) or report.node_errors
+    if rows and fleet:
+        placed = [
+            (o.target, o.node or "-", o.action, o.status.replace("_", " "), o.error or "")
+            for o in report.outcomes
+            if each or o.status != "done"
+        ]
+        views.append(Table(["ID", "NODE", "ACTION", "STATUS", "ERROR"], placed))
+    elif rows:
         views.append(Table(["ID", "ACTION", "STATUS", "ERROR"], rows))
+    if fleet:
+        views.append(_per_node(report))
     views.append(Lines([report.summary(name)]))
     return Stack(views)
+
+
+def _per_node(report: BulkReport) -> Table:
+    """The per-node report of a fleet job: counts, and the nodes that failed."""
+    counts = report.counts_by_node()
+    rows: list[tuple[str, int | str, int | str, int | str, str]] = [
+        (node or "-", c["done"], c["not_found"], c["failed"] + c["uncertain"], "")
+        for node, c in sorted(counts.items(), key=lambda item: item[0] or "")
+    ]
+    rows += [(node, "-", "-", "-", error) for node, error in sorted(report.node_errors.items())]
+    return Table(["NODE", "DONE", "NOT FOUND", "FAILED", "ERROR"], rows)
 
 
 def _auto_journal(app: AppContext) -> Path:

@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from frankenws import Client, Cluster
+
 from ._context import AppContext
 from ._errors import UsageProblem
 from ._output import Lines, Result
@@ -84,13 +86,20 @@ def _kill_dry_run(registered: set[str], targets: list[str]) -> Result:
     )
 
 
+def _count(node: Client) -> int:
+    return node.get_clients_count()
+
+
 def _kill_many(app: AppContext, targets: list[str]) -> Any:
     from frankenws import bulk
 
     from ._jobs import BulkJob
 
     client = app.client()
-    client.get_clients_count()  # unreachable server: exit 3 now, not N failed targets
+    # Unreachable server: exit 3 now, not N failed targets. A fleet goes on while some
+    # node answers: the job reports the others per node.
+    if not isinstance(client, Cluster) or not client.map(_count).results:
+        client.get_clients_count()
 
     def run(progress: Any, journal: Path | None, resume: Path | None, on_outcome: Any) -> Any:
         return bulk.kill_connections(

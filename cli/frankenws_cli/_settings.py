@@ -30,6 +30,16 @@ The file is ``$XDG_CONFIG_HOME/frankenws/config.toml`` (``~/.config/...`` by def
     ca = "~/.config/frankenws/prod-ca.pem"
     timeout = 5
 
+    [profiles.fleet]                 # several nodes operated as one (frankenws.Cluster)
+    nodes = ["http://10.0.0.5:2019", "http://10.0.0.6:2019"]
+    host_header = "localhost:2019"
+
+    [profiles.k8s]                   # the nodes a DNS name lists
+    discover = "dns+a://frankenphp-admin.prod.svc.cluster.local:2019"
+
+``--url`` may be repeated (a fleet); ``--discover`` (or a ``discover`` from the
+environment or a profile) is used unless ``--url`` was typed.
+
 Strictly private.
 """
 
@@ -54,7 +64,8 @@ __all__ = [
     "resolve_settings",
 ]
 
-PROFILE_KEYS = tuple(o.attribute for o in GLOBAL_OPTIONS if o.setting)
+PROFILE_KEYS = (*(o.attribute for o in GLOBAL_OPTIONS if o.setting), "nodes")
+"""``nodes`` is the list form of ``url`` (a fleet), as a repeated ``--url``."""
 DEFAULT_URL = "http://localhost:2019"
 DEFAULT_TIMEOUT = 10.0
 
@@ -81,6 +92,18 @@ class Settings:
     timeout: Source
     profile: str | None = None
     config_file: Path | None = None
+    discover: Source = Source(None, "not set")
+
+    @property
+    def urls(self) -> list[str]:
+        """Every node's URL (one for a single server)."""
+        value = self.url.value
+        return list(value) if isinstance(value, (list, tuple)) else [str(value)]
+
+    @property
+    def fleet(self) -> bool:
+        """More than one node, or nodes from DNS: the CLI talks to a ``Cluster``."""
+        return self.discover.value is not None or len(self.urls) > 1
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -148,8 +171,21 @@ def _profile(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
             *(hint for key in unknown for hint in _did_you_mean(key, PROFILE_KEYS)),
         )
     result: dict[str, Any] = {}
+    if "nodes" in profile and "url" in profile:
+        raise UsageProblem(f"in {path}, profile {name!r}: give either url or nodes, not both")
     for key, value in profile.items():
-        if key == "timeout":
+        if key == "nodes":
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, str) and v for v in value)
+            ):
+                raise UsageProblem(
+                    f"in {path}, profile {name!r}: nodes must be a non-empty list of URLs, "
+                    f"got {value!r}"
+                )
+            result["url"] = value[0] if len(value) == 1 else list(value)
+        elif key == "timeout":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise UsageProblem(
                     f"in {path}, profile {name!r}: timeout must be a positive number of "
@@ -231,6 +267,9 @@ def resolve_settings(
 
     def pick(key: str) -> Source:
         given = options.get(key)
+        if isinstance(given, (list, tuple)):
+            # A repeated option; one occurrence is the plain single-server form.
+            given = (given[0] if len(given) == 1 else list(given)) if given else None
         if given is not None:
             return Source(given, "--" + key.replace("_", "-"))
         if profile_explicit and key in values:
@@ -247,8 +286,14 @@ def resolve_settings(
             return Source(DEFAULT_TIMEOUT, "default")
         return Source(None, "not set")
 
+    url, discover = pick("url"), pick("discover")
+    if discover.value is not None and url.origin == "--url":
+        if discover.origin == "--discover":
+            raise UsageProblem("--url and --discover both name the nodes; give one of them")
+        discover = Source(None, f"not used: --url was given ({discover.origin} has one)")
     return Settings(
-        url=pick("url"),
+        url=url,
+        discover=discover,
         host_header=pick("host_header"),
         cert=pick("cert"),
         key=pick("key"),

@@ -13,7 +13,7 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,12 +21,15 @@ from typing import Any, TypeVar, overload
 
 from frankenws._calls import Call, Flow, calls
 from frankenws._client import AsyncClient, BaseClient, Client
+from frankenws._cluster import Cluster
+from frankenws._cluster_async import AsyncCluster
 from frankenws._exceptions import ConnectError, FrankenWSError, InvalidArgument, TransportError
 from frankenws._validate import payload_bytes, route_filter
 
 from ._journal import Journal, JournalState, load_journal
 from ._lane import AiohttpLane, lane_available
 from ._report import BulkReport, Outcome
+from ._targets import AsyncTarget, SyncTarget, Target, run_one, server_of
 
 __all__ = ["kill_connections", "send_messages"]
 
@@ -66,7 +69,7 @@ def _checked_message(data: str | bytes, route: str | None) -> bytes:
 class _Runner:
     """Sends calls for one client: single calls through the client, bulk through a lane."""
 
-    def __init__(self, client: BaseClient, concurrency: int) -> None:
+    def __init__(self, client: Target, concurrency: int) -> None:
         self.client = client
         self.concurrency = concurrency
         self._lane: AiohttpLane | None = None
@@ -75,6 +78,7 @@ class _Runner:
         """What carries the bulk requests (reported as ``BulkReport.sender``)."""
 
     async def __aenter__(self) -> _Runner:
+        assert isinstance(self.client, BaseClient), "a fleet job runs through bulk._fleet"
         if lane_available(self.client):
             self._lane = await AiohttpLane(self.client, self.concurrency).__aenter__()
             self.sender = "aiohttp"
@@ -89,14 +93,15 @@ class _Runner:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
+    def context(self, report: BulkReport, *args: Any, **kwargs: Any) -> _Context:
+        """The job's context over this runner (a fleet runner makes a fleet context)."""
+        return _Context(self, report, *args, **kwargs)
+
     async def one(self, call: Call[T] | Flow[T]) -> T:
         """A single request through the client's own sender."""
-        if isinstance(self.client, AsyncClient):
-            return await self.client._run(call)
-        assert isinstance(self.client, Client)
-        return await asyncio.to_thread(self.client._run, call)
+        return await run_one(self.client, call)
 
-    async def bulk(self, call: Call[T]) -> T:
+    async def bulk(self, call: Call[T], target: str | None = None) -> T:
         """A request of a bulk job, through the fastest sender available."""
         if self._lane is not None:
             return await self._lane.run(call)
@@ -141,7 +146,9 @@ class _Context:
     def record(self, outcome: Outcome, *, journal: bool = True) -> None:
         self.report.outcomes.append(outcome)
         if journal and self.journal is not None:
-            self.journal.finished(outcome.action, outcome.target, outcome.status, outcome.error)
+            self.journal.finished(
+                outcome.action, outcome.target, outcome.status, outcome.error, outcome.node
+            )
         if self.on_outcome is not None:
             self.on_outcome(outcome)
         self._tick()
@@ -206,7 +213,7 @@ class _Context:
                 if self.journal is not None and not step.repeatable:
                     self.journal.started(step.action, target)
                 try:
-                    result = await self.runner.bulk(step.make_call(target))
+                    result = await self.runner.bulk(step.make_call(target), target)
                     outcome = Outcome(target, step.action, step.classify(result))
                 except ConnectError as exc:  # never reached the server: safe to retry
                     outcome = Outcome(target, step.action, "failed", str(exc))
@@ -243,7 +250,7 @@ def _check_concurrency(concurrency: int) -> int:
 
 
 async def _job(
-    client: BaseClient,
+    client: Target,
     job: str,
     body: Callable[[_Context], Awaitable[None]],
     *,
@@ -252,6 +259,7 @@ async def _job(
     journal: PathArg | None,
     resume: PathArg | None,
     on_outcome: OutcomeCallback | None = None,
+    placed: Mapping[str, str] | None = None,
 ) -> BulkReport:
     _check_concurrency(concurrency)
     state = load_journal(resume) if resume is not None else None
@@ -267,13 +275,13 @@ async def _job(
                 f"use another file for this {job!r} job"
             )
     report = BulkReport(job)
-    if state is not None and state.server not in (None, client.url):
+    server = server_of(client)
+    if state is not None and state.server not in (None, server):
         report.notes.append(
-            f"the resumed journal was recorded against {state.server}; this run talks to "
-            f"{client.url}"
+            f"the resumed journal was recorded against {state.server}; this run talks to {server}"
         )
     path = journal if journal is not None else resume
-    writer = Journal(path, job=job, server=client.url) if path is not None else None
+    writer = Journal(path, job=job, server=server) if path is not None else None
     # Resuming into another journal: that journal must record the skipped targets too.
     separate = (
         journal is not None
@@ -281,10 +289,12 @@ async def _job(
         and os.path.abspath(journal) != os.path.abspath(resume)
     )
     try:
-        async with _Runner(client, concurrency) as runner:
+        from ._fleet import runner_for  # loaded with the engine: _fleet imports it
+
+        async with runner_for(client, concurrency, placed, state) as runner:
             report.sender = runner.sender
-            context = _Context(
-                runner, report, writer, state, progress, on_outcome, journal_skips=separate
+            context = runner.context(
+                report, writer, state, progress, on_outcome, journal_skips=separate
             )
             await body(context)
     finally:
@@ -295,14 +305,15 @@ async def _job(
 
 
 def _run_in_colour(
-    client: Client | AsyncClient, make: Callable[[], Coroutine[Any, Any, T]]
+    client: SyncTarget | AsyncTarget, make: Callable[[], Coroutine[Any, Any, T]]
 ) -> T | Coroutine[Any, Any, T]:
-    """Await-able for an AsyncClient, run to completion for a Client."""
-    if isinstance(client, AsyncClient):
+    """Await-able for an AsyncClient/AsyncCluster, run to completion for a Client/Cluster."""
+    if isinstance(client, (AsyncClient, AsyncCluster)):
         return make()
-    if not isinstance(client, Client):
+    if not isinstance(client, (Client, Cluster)):
         raise InvalidArgument(
-            f"expected a frankenws.Client or frankenws.AsyncClient, got {type(client).__name__}"
+            "expected a frankenws.Client, AsyncClient, Cluster or AsyncCluster, got "
+            f"{type(client).__name__}"
         )
     try:
         asyncio.get_running_loop()
@@ -355,7 +366,7 @@ async def _wait_closed(ctx: _Context, killed: Sequence[str], timeout: float) -> 
 
 @overload
 def kill_connections(
-    client: Client,
+    client: SyncTarget,
     ids: Iterable[str],
     *,
     concurrency: int = ...,
@@ -368,7 +379,7 @@ def kill_connections(
 ) -> BulkReport: ...
 @overload
 def kill_connections(
-    client: AsyncClient,
+    client: AsyncTarget,
     ids: Iterable[str],
     *,
     concurrency: int = ...,
@@ -380,7 +391,7 @@ def kill_connections(
     on_outcome: OutcomeCallback | None = ...,
 ) -> Coroutine[Any, Any, BulkReport]: ...
 def kill_connections(
-    client: Client | AsyncClient,
+    client: SyncTarget | AsyncTarget,
     ids: Iterable[str],
     *,
     concurrency: int = 32,
@@ -435,7 +446,7 @@ def kill_connections(
 
 @overload
 def send_messages(
-    client: Client,
+    client: SyncTarget,
     ids: Iterable[str],
     data: str | bytes,
     *,
@@ -448,7 +459,7 @@ def send_messages(
 ) -> BulkReport: ...
 @overload
 def send_messages(
-    client: AsyncClient,
+    client: AsyncTarget,
     ids: Iterable[str],
     data: str | bytes,
     *,
@@ -460,7 +471,7 @@ def send_messages(
     on_outcome: OutcomeCallback | None = ...,
 ) -> Coroutine[Any, Any, BulkReport]: ...
 def send_messages(
-    client: Client | AsyncClient,
+    client: SyncTarget | AsyncTarget,
     ids: Iterable[str],
     data: str | bytes,
     *,

@@ -8,6 +8,9 @@ Format (JSON lines; the first line is a header)::
     {"time": "...", "action": "kill", "target": "<id>", "status": "failed", "error": "..."}
     {"time": "...", "action": "kill", "target": "<id>", "status": "done", "carried": true}
 
+On a fleet (a ``Cluster``), outcome lines also carry ``"node"``: the node that held the
+target, where a resume sends it when the nodes' fresh listings no longer show it.
+
 A ``carried`` line copies a status from another journal that this run resumed (with
 ``resume=old, journal=new``), so the new journal alone says what is already handled.
 
@@ -48,6 +51,8 @@ class JournalState:
     server: str | None = None
     last: dict[tuple[str, str], str] = field(default_factory=dict)
     """The last status seen for each (action, target)."""
+    nodes: dict[str, str] = field(default_factory=dict)
+    """Target -> the node that held it (jobs on a ``Cluster``), so a resume goes there."""
 
     def handled(self, action: str, target: str) -> bool:
         return self.last.get((action, target)) in HANDLED
@@ -91,6 +96,8 @@ def load_journal(path: str | os.PathLike[str]) -> JournalState:
         action, target, status = record.get("action"), record.get("target"), record.get("status")
         if isinstance(action, str) and isinstance(target, str) and isinstance(status, str):
             state.last[(action, target)] = status
+            if isinstance(record.get("node"), str):
+                state.nodes[target] = record["node"]
     return state
 
 
@@ -116,7 +123,9 @@ class Journal:
     def started(self, action: str, target: str) -> None:
         self._write({"time": _now(), "action": action, "target": target, "status": "started"})
 
-    def finished(self, action: str, target: str, status: str, error: str | None) -> None:
+    def finished(
+        self, action: str, target: str, status: str, error: str | None, node: str | None = None
+    ) -> None:
         record: dict[str, Any] = {
             "time": _now(),
             "action": action,
@@ -125,6 +134,8 @@ class Journal:
         }
         if error:
             record["error"] = error
+        if node is not None:
+            record["node"] = node
         self._write(record)
 
     def carried(self, action: str, target: str, status: str) -> None:

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
 from frankenws._calls import Call, Flow, calls
-from frankenws._client import AsyncClient, Client
 from frankenws._validate import check_text
 
 from ._engine import _run_in_colour, _Runner
+from ._fleet import located
 from ._plans import (
     CleanupInactive,
     DisconnectMatching,
@@ -29,6 +29,7 @@ from ._plans import (
     Plan,
     PlanItem,
 )
+from ._targets import AsyncTarget, SyncTarget
 
 __all__ = [
     "plan_cleanup_inactive",
@@ -49,7 +50,7 @@ _READS_IN_FLIGHT = 16
 class _Reader:
     """The reads of one plan, through the client's own sender."""
 
-    def __init__(self, client: Client | AsyncClient) -> None:
+    def __init__(self, client: SyncTarget | AsyncTarget) -> None:
         self._runner = _Runner(client, _READS_IN_FLIGHT)  # single calls need no lane
 
     async def __call__(self, call: Call[T] | Flow[T]) -> T:
@@ -71,13 +72,13 @@ class _Reader:
 
 
 @overload
-def plan_disconnect_user(client: Client, username: str, *, key: str = ...) -> Plan: ...
+def plan_disconnect_user(client: SyncTarget, username: str, *, key: str = ...) -> Plan: ...
 @overload
 def plan_disconnect_user(
-    client: AsyncClient, username: str, *, key: str = ...
+    client: AsyncTarget, username: str, *, key: str = ...
 ) -> Coroutine[Any, Any, Plan]: ...
 def plan_disconnect_user(
-    client: Client | AsyncClient, username: str, *, key: str = "username"
+    client: SyncTarget | AsyncTarget, username: str, *, key: str = "username"
 ) -> Planned:
     """Plan to disconnect every connection whose stored ``key`` equals ``username``."""
     params = DisconnectUser(username, key)
@@ -92,12 +93,12 @@ def plan_disconnect_user(
         summary = f"disconnect {len(targets)} connection(s) of user {username!r} ({key})"
         return Plan(summary, targets, (), params)
 
-    return _run_in_colour(client, make)
+    return _run_in_colour(client, located(client, make))
 
 
 @overload
 def plan_cleanup_inactive(
-    client: Client,
+    client: SyncTarget,
     max_idle: float | timedelta,
     *,
     key: str = ...,
@@ -105,14 +106,14 @@ def plan_cleanup_inactive(
 ) -> Plan: ...
 @overload
 def plan_cleanup_inactive(
-    client: AsyncClient,
+    client: AsyncTarget,
     max_idle: float | timedelta,
     *,
     key: str = ...,
     now: float | datetime | None = ...,
 ) -> Coroutine[Any, Any, Plan]: ...
 def plan_cleanup_inactive(
-    client: Client | AsyncClient,
+    client: SyncTarget | AsyncTarget,
     max_idle: float | timedelta,
     *,
     key: str = "lastActivity",
@@ -155,12 +156,12 @@ def plan_cleanup_inactive(
         )
         return Plan(summary, tuple(targets), tuple(spared), params)
 
-    return _run_in_colour(client, make)
+    return _run_in_colour(client, located(client, make))
 
 
 @overload
 def plan_disconnect_matching(
-    client: Client,
+    client: SyncTarget,
     key: str,
     op: str,
     value: str | int | float | Sequence[str] = ...,
@@ -170,7 +171,7 @@ def plan_disconnect_matching(
 ) -> Plan: ...
 @overload
 def plan_disconnect_matching(
-    client: AsyncClient,
+    client: AsyncTarget,
     key: str,
     op: str,
     value: str | int | float | Sequence[str] = ...,
@@ -179,7 +180,7 @@ def plan_disconnect_matching(
     who_key: str = ...,
 ) -> Coroutine[Any, Any, Plan]: ...
 def plan_disconnect_matching(
-    client: Client | AsyncClient,
+    client: SyncTarget | AsyncTarget,
     key: str,
     op: str,
     value: str | int | float | Sequence[str] = "",  # as search_stored_information
@@ -210,7 +211,7 @@ def plan_disconnect_matching(
         )
         return Plan(summary, targets, (), replace(checked, who=who))
 
-    return _run_in_colour(client, make)
+    return _run_in_colour(client, located(client, make))
 
 
 def _plain(value: str | int | float | Sequence[str]) -> str | int | float | tuple[str, ...]:
@@ -219,14 +220,14 @@ def _plain(value: str | int | float | Sequence[str]) -> str | int | float | tupl
 
 @overload
 def plan_maintenance(
-    client: Client, message: str, *, grace: float = ..., route: str | None = ...
+    client: SyncTarget, message: str, *, grace: float = ..., route: str | None = ...
 ) -> Plan: ...
 @overload
 def plan_maintenance(
-    client: AsyncClient, message: str, *, grace: float = ..., route: str | None = ...
+    client: AsyncTarget, message: str, *, grace: float = ..., route: str | None = ...
 ) -> Coroutine[Any, Any, Plan]: ...
 def plan_maintenance(
-    client: Client | AsyncClient, message: str, *, grace: float = 5.0, route: str | None = None
+    client: SyncTarget | AsyncTarget, message: str, *, grace: float = 5.0, route: str | None = None
 ) -> Planned:
     """Plan a maintenance: warn every connection (on ``route``), wait ``grace``, kill them."""
     params = Maintenance(message, grace, route)
@@ -242,19 +243,19 @@ def plan_maintenance(
         )
         return Plan(summary, targets, (), params)
 
-    return _run_in_colour(client, make)
+    return _run_in_colour(client, located(client, make))
 
 
 @overload
 def plan_enforce_connection_limit(
-    client: Client, max_per_user: int = ..., *, key: str = ..., order_key: str | None = ...
+    client: SyncTarget, max_per_user: int = ..., *, key: str = ..., order_key: str | None = ...
 ) -> Plan: ...
 @overload
 def plan_enforce_connection_limit(
-    client: AsyncClient, max_per_user: int = ..., *, key: str = ..., order_key: str | None = ...
+    client: AsyncTarget, max_per_user: int = ..., *, key: str = ..., order_key: str | None = ...
 ) -> Coroutine[Any, Any, Plan]: ...
 def plan_enforce_connection_limit(
-    client: Client | AsyncClient,
+    client: SyncTarget | AsyncTarget,
     max_per_user: int = 3,
     *,
     key: str = "username",
@@ -305,14 +306,14 @@ def plan_enforce_connection_limit(
         )
         return Plan(summary, tuple(targets), tuple(kept), params)
 
-    return _run_in_colour(client, make)
+    return _run_in_colour(client, located(client, make))
 
 
 @overload
-def plan_disconnect_route(client: Client, route: str) -> Plan: ...
+def plan_disconnect_route(client: SyncTarget, route: str) -> Plan: ...
 @overload
-def plan_disconnect_route(client: AsyncClient, route: str) -> Coroutine[Any, Any, Plan]: ...
-def plan_disconnect_route(client: Client | AsyncClient, route: str) -> Planned:
+def plan_disconnect_route(client: AsyncTarget, route: str) -> Coroutine[Any, Any, Plan]: ...
+def plan_disconnect_route(client: SyncTarget | AsyncTarget, route: str) -> Planned:
     """Plan to disconnect every connection opened on ``route``."""
     params = DisconnectRoute(route)
     listing = calls.get_clients_by_route(route)
@@ -324,4 +325,4 @@ def plan_disconnect_route(client: Client | AsyncClient, route: str) -> Planned:
             f"disconnect {len(targets)} connection(s) on route {route!r}", targets, (), params
         )
 
-    return _run_in_colour(client, make)
+    return _run_in_colour(client, located(client, make))

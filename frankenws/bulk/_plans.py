@@ -205,24 +205,32 @@ def _params_from(kind: type[Scenario], data: Any) -> Scenario:
 
 @dataclass(frozen=True, slots=True)
 class PlanItem:
-    """One connection in a plan and the reason it is there."""
+    """One connection in a plan and the reason it is there (and, on a ``Cluster``, the
+    node that held it when the plan was made)."""
 
     id: str
     reason: str
+    node: str | None = None
 
     def __post_init__(self) -> None:
         check_text(self.id, "id")
         if not isinstance(self.reason, str):
             raise InvalidArgument(f"reason must be a string, got {self.reason!r}")
+        _optional_text(self.node, "node")
 
     def to_dict(self) -> dict[str, str]:
-        return {"id": self.id, "reason": self.reason}
+        data = {"id": self.id, "reason": self.reason}
+        if self.node is not None:
+            data["node"] = self.node
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PlanItem:
-        if not isinstance(data, Mapping) or set(data) != {"id", "reason"}:
-            raise InvalidArgument(f"a plan item is {{'id': ..., 'reason': ...}}, got {data!r}")
-        return cls(data["id"], data["reason"])
+        if not isinstance(data, Mapping) or set(data) - {"node"} != {"id", "reason"}:
+            raise InvalidArgument(
+                f"a plan item is {{'id': ..., 'reason': ...}} (and 'node'), got {data!r}"
+            )
+        return cls(data["id"], data["reason"], data.get("node"))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from typing import Any
 
 __all__ = ["BulkReport", "Outcome"]
 
+_STATUSES = ("done", "not_found", "failed", "skipped", "uncertain")
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -26,17 +28,22 @@ class Outcome:
             left but its answer never came — a timeout, a dropped connection, or an
             interrupted run — so it may have been delivered; never sent again).
         error: The error message for ``failed`` and ``uncertain``.
+        node: For a job on a ``Cluster``: the node that holds the target (``None`` on a
+            single server, or when no node that answered holds it).
     """
 
     target: str
     action: str
     status: str
     error: str | None = None
+    node: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {"target": self.target, "action": self.action, "status": self.status}
         if self.error is not None:
             data["error"] = self.error
+        if self.node is not None:
+            data["node"] = self.node
         return data
 
 
@@ -55,6 +62,10 @@ class BulkReport:
     URL when aiohttp is installed), ``"httpx-threads"`` (a ``Client``'s own sender in a
     thread pool) or ``"httpx-async"`` (an ``AsyncClient``'s own sender). For diagnostics;
     not part of :meth:`to_dict`."""
+    node_errors: dict[str, str] = field(default_factory=dict)
+    """For a job on a ``Cluster``: node name -> why it could not be asked who it holds.
+    Its targets are ``failed`` (or sent where the plan or journal placed them), and
+    :attr:`ok` is false: a node that did not answer may hold connections nobody saw."""
 
     def by_status(self, status: str, action: str | None = None) -> list[str]:
         """Targets with this status (optionally only for one step)."""
@@ -86,18 +97,31 @@ class BulkReport:
 
     @property
     def ok(self) -> bool:
-        """True when nothing failed and nothing is uncertain."""
-        return not any(o.status in ("failed", "uncertain") for o in self.outcomes)
+        """True when nothing failed, nothing is uncertain and every node answered."""
+        return not self.node_errors and not any(
+            o.status in ("failed", "uncertain") for o in self.outcomes
+        )
 
     def counts(self, action: str | None = None) -> dict[str, int]:
-        result = dict.fromkeys(("done", "not_found", "failed", "skipped", "uncertain"), 0)
+        result = dict.fromkeys(_STATUSES, 0)
         for o in self.outcomes:
             if action is None or o.action == action:
                 result[o.status] += 1
         return result
 
+    def counts_by_node(self, action: str | None = None) -> dict[str | None, dict[str, int]]:
+        """Node -> the counts of its targets (key ``None``: targets held by no known node)."""
+        result: dict[str | None, dict[str, int]] = {}
+        for o in self.outcomes:
+            if action is None or o.action == action:
+                counts = result.setdefault(o.node, dict.fromkeys(_STATUSES, 0))
+                counts[o.status] += 1
+        return result
+
     def to_dict(self) -> dict[str, Any]:
+        extra = {"node_errors": dict(self.node_errors)} if self.node_errors else {}
         return {
+            **extra,
             "job": self.job,
             "ok": self.ok,
             "counts": self.counts(),

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, overload
 
 from frankenws._calls import calls
-from frankenws._client import AsyncClient, Client
 from frankenws._exceptions import FrankenWSError, InvalidArgument
 
 from ._engine import (
@@ -32,6 +31,7 @@ from ._engine import (
 )
 from ._plans import DisconnectMatching, Maintenance, Plan
 from ._report import BulkReport, Outcome
+from ._targets import AsyncTarget, SyncTarget
 
 __all__ = ["run"]
 
@@ -41,7 +41,7 @@ Notify = Callable[[str, str | None], str | bytes]
 
 @overload
 def run(
-    client: Client,
+    client: SyncTarget,
     plan: Plan,
     *,
     concurrency: int = ...,
@@ -56,7 +56,7 @@ def run(
 ) -> BulkReport: ...
 @overload
 def run(
-    client: AsyncClient,
+    client: AsyncTarget,
     plan: Plan,
     *,
     concurrency: int = ...,
@@ -70,7 +70,7 @@ def run(
     sleep: Sleep | None = ...,
 ) -> Coroutine[Any, Any, BulkReport]: ...
 def run(
-    client: Client | AsyncClient,
+    client: SyncTarget | AsyncTarget,
     plan: Plan,
     *,
     concurrency: int = 32,
@@ -135,6 +135,7 @@ def run(
             journal=journal,
             resume=resume,
             on_outcome=on_outcome,
+            placed={item.id: item.node for item in plan.targets if item.node is not None},
         ),
     )
 

@@ -140,7 +140,7 @@ def test_parse_kill_understands_global_options_anywhere(tmp_path):
     options, ids, from_file = parse_kill(
         ["-u", "http://h:1", "kill", "a", "--json", "b", "--timeout=2.5", "--from", "f"]
     ) or ({}, [], None)
-    assert options == {"url": "http://h:1", "json": True, "timeout": 2.5}
+    assert options == {"url": ["http://h:1"], "json": True, "timeout": 2.5}
     assert ids == ["a", "b"]
     assert str(from_file) == "f"
 
@@ -171,8 +171,12 @@ def test_global_options_table_matches_the_typer_command():
         if spec.kind == "choice":
             (literal,) = (a for a in get_args(hint) if get_origin(a) is Literal)
             assert get_args(literal) == spec.choices, spec.attribute
+        elif spec.multiple:
+            (listed,) = (a for a in get_args(hint) if get_origin(a) is list)
+            assert get_args(listed) == (_PYTHON_TYPE[spec.kind],), spec.attribute
         else:
             assert _PYTHON_TYPE[spec.kind] in (hint, *get_args(hint)), spec.attribute
+        assert param.multiple == spec.multiple, spec.attribute
 
 
 def test_option_sets_of_the_parsers_come_from_the_table():

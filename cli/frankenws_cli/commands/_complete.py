@@ -14,7 +14,7 @@ import typer
 
 import frankenws
 from frankenws_cli._argv import BY_ATTRIBUTE
-from frankenws_cli._context import AppContext, configure
+from frankenws_cli._context import AppContext, Server, configure
 from frankenws_cli._settings import profile_names
 
 __all__ = ["COMPLETERS", "OPERATORS", "complete_profiles"]
@@ -40,7 +40,7 @@ def complete_operators(ctx: typer.Context, incomplete: str) -> list[str]:
     return [op for op in OPERATORS if op.startswith(incomplete)]
 
 
-def _ask_server(ctx: typer.Context, ask: Callable[[frankenws.Client], Any]) -> list[str]:
+def _ask_server(ctx: typer.Context, ask: Callable[[Server], Any]) -> list[str]:
     root = ctx.find_root()
     obj = root.obj if isinstance(root.obj, AppContext) else AppContext()
     try:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 import frankenws
-from frankenws_cli._context import context_of
+from frankenws_cli._context import Server, context_of, server_label
 from frankenws_cli._errors import NotDone, UsageProblem
 from frankenws_cli._kill import kill_ids
 from frankenws_cli._output import Lines, Result, confirm
@@ -153,7 +153,7 @@ def broadcast(
         "bytes": len(payload),
     }
 
-    def send(to: frankenws.Client) -> int:
+    def send(to: Server) -> int:
         if tag is not None:
             return to.send_to_tag(tag, payload, route)
         if expr is not None:
@@ -186,7 +186,7 @@ def broadcast(
     return result
 
 
-def _confirm_broadcast(client: frankenws.Client, size: int, *, reads_stdin: bool) -> None:
+def _confirm_broadcast(client: Server, size: int, *, reads_stdin: bool) -> None:
     """Everyone is about to receive a message: ask first, as the bulk jobs do."""
     if reads_stdin:
         raise UsageProblem(
@@ -195,7 +195,8 @@ def _confirm_broadcast(client: frankenws.Client, size: int, *, reads_stdin: bool
             "pass --yes to send it to everyone, or narrow it with --route, --tag or --expr",
         )
     count = client.get_clients_count()
-    question = f"Send {size:,} byte(s) to all {count:,} connection(s) on {server_name(client.url)}?"
+    where = server_name(server_label(client))
+    question = f"Send {size:,} byte(s) to all {count:,} connection(s) on {where}?"
     if not confirm(question):
         raise NotDone("cancelled; nothing was sent")
 

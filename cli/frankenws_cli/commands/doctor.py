@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 import frankenws
-from frankenws_cli._context import AppContext, context_of
+from frankenws_cli._context import AppContext, context_of, server_label
 from frankenws_cli._errors import REJECTED, UNREACHABLE, USAGE, CliError, classify
 from frankenws_cli._output import Fields, Lines, Result, Stack, Table
 
@@ -35,6 +35,10 @@ def doctor(ctx: typer.Context) -> Result:
     JSON: {"url", "url_source", "host_header", "host_header_source", "tls", "profile",
     "config_file", "checks": [{"name", "ok", "detail", "fix"}], "latency_ms",
     "connections"}. The exit code is that of the first failed check.
+
+    With several nodes (--url repeated, --discover, a profile's nodes) every node is
+    checked on its own: one "node NAME" check each, and "nodes": [{"node", "ok",
+    "connections", "error"}] in JSON.
     """
     obj: AppContext = context_of(ctx)
     checks: list[dict[str, Any]] = []
@@ -76,6 +80,9 @@ def doctor(ctx: typer.Context) -> Result:
             else "no config file"
         ),
     )
+    if settings.fleet:
+        _check_fleet(obj, data, check)
+        return _result(data, code)
     url = str(settings.url.value)
     data["url"], data["url_source"] = url, settings.url.origin
     host = _host_sent(url, settings.host_header.value)
@@ -115,7 +122,7 @@ def doctor(ctx: typer.Context) -> Result:
                 failure.exit_code or REJECTED,
             )
             return _result(data, code)
-        check("reach", True, f"{client.url} answered (Host: {host})")
+        check("reach", True, f"{server_label(client)} answered (Host: {host})")
         check("extension", True, f"WebSocket extension loaded, {data['connections']} connection(s)")
         samples = [first]
         for _ in range(LATENCY_SAMPLES - 1):
@@ -140,6 +147,57 @@ def doctor(ctx: typer.Context) -> Result:
     else:
         check("audit log", True, "disabled (--no-audit)")
     return _result(data, code)
+
+
+def _check_fleet(obj: AppContext, data: dict[str, Any], check: Any) -> None:
+    """Every node of a fleet on its own: which answer, and which fail and why."""
+    settings = obj.settings()
+    source = settings.discover if settings.discover.value is not None else settings.url
+    data["url"], data["url_source"] = str(source.value), source.origin
+    data["host_header"] = settings.host_header.value
+    data["host_header_source"] = settings.host_header.origin
+    try:
+        fleet = obj.make_client(retries=0)
+    except CliError as exc:
+        check("nodes", False, exc.message, "; ".join(exc.hints) or None, USAGE)
+        return
+    except frankenws.FrankenWSError as exc:
+        failure = classify(exc)
+        assert failure is not None
+        check("nodes", False, failure.message, "; ".join(failure.hints) or None, USAGE)
+        return
+    assert isinstance(fleet, frankenws.Cluster)
+    with fleet:
+
+        def probe(client: frankenws.Client) -> tuple[int, float]:
+            started = time.perf_counter()
+            count = client.get_clients_count()
+            return count, (time.perf_counter() - started) * 1000
+
+        answers = fleet.map(probe)
+    nodes = []
+    check("nodes", True, f"{len(fleet.nodes)} node(s) from {source.origin}")
+    for node in fleet.nodes:
+        if node.name in answers.results:
+            count, ms = answers.results[node.name]
+            nodes.append({"node": node.name, "ok": True, "connections": count, "error": None})
+            check(f"node {node.name}", True, f"answered in {ms:.1f} ms, {count} connection(s)")
+            continue
+        failure = classify(answers.errors[node.name])
+        assert failure is not None
+        nodes.append(
+            {"node": node.name, "ok": False, "connections": None, "error": failure.message}
+        )
+        check(
+            f"node {node.name}",
+            False,
+            failure.message,
+            "; ".join(failure.hints) or None,
+            failure.exit_code or REJECTED,
+        )
+    data["nodes"] = nodes
+    if not answers.errors:
+        data["connections"] = sum(n["connections"] for n in nodes)
 
 
 def _result(data: dict[str, Any], code: int) -> Result:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 import frankenws
-from frankenws_cli._context import AppContext, context_of
+from frankenws_cli._context import AppContext, Server, context_of, server_label
 from frankenws_cli._errors import NotDone
 from frankenws_cli._output import Fields, Lines, Result, Stack, Stream, Table
 
@@ -26,7 +26,7 @@ RouteOpt = Annotated[
 ]
 
 
-def _routes_of(client: frankenws.Client, ids: set[str] | None = None) -> dict[str, str]:
+def _routes_of(client: Server, ids: set[str] | None = None) -> dict[str, str]:
     """Connection id -> route (the API has no per-connection route lookup)."""
     found: dict[str, str] = {}
     for route in client.list_routes():
@@ -93,6 +93,9 @@ def clients(
     if count:
         return Result({"count": len(ordered)}, Lines([str(len(ordered))]))
     notes = [f"{len(ordered)} connection(s)" if ordered else "no matching connection"]
+    node_of = nodes_of(client, route)
+    if node_of is not None:
+        return _fleet_clients(obj, client, ordered, node_of, route, notes)
     if obj.mode in ("json", "ids"):
         # Neither shows routes: spare the requests that look them up.
         return Result(ordered, Lines(ordered), notes=notes)
@@ -139,7 +142,7 @@ def show(
     }
     if not connected and not (tags or stored or ghost or counter or queued):
         raise NotDone(
-            f"no connection {id!r} on {client.url}, and nothing stored under that id",
+            f"no connection {id!r} on {server_label(client)}, and nothing stored under that id",
             "'frankenws clients' lists the connected ids",
         )
     view = Stack(
@@ -169,6 +172,35 @@ def show(
     return result
 
 
+def nodes_of(client: Server, route: str | None = None) -> dict[str, str] | None:
+    """Connection id -> node for a fleet (one ``getClients`` per node), else ``None``."""
+    if not isinstance(client, frankenws.Cluster):
+        return None
+    by_node = client.get_clients_by_node(route)
+    return {conn: node for node, ids in by_node.items() for conn in ids}
+
+
+def _fleet_clients(
+    obj: AppContext,
+    client: Server,
+    ordered: list[str],
+    node_of: dict[str, str],
+    route: str | None,
+    notes: list[str],
+) -> Result:
+    # On a fleet every JSON item names its node, and the tables gain a NODE column.
+    data = [{"id": i, "node": node_of.get(i)} for i in ordered]
+    if obj.mode in ("json", "ids"):
+        return Result(data, Lines(ordered), notes=notes)
+    where_route = dict.fromkeys(ordered, route) if route else _routes_of(client, set(ordered))
+    rows = sorted((where_route.get(i, "-"), i) for i in ordered)
+    if obj.mode == "wide":
+        wide = [(i, r, node_of.get(i, "-"), sorted(client.get_client_tags(i))) for r, i in rows]
+        return Result(data, Table(["ID", "ROUTE", "NODE", "TAGS"], wide), notes=notes)
+    table = Table(["ID", "ROUTE", "NODE"], [(i, r, node_of.get(i, "-")) for r, i in rows])
+    return Result(data, table, notes=notes)
+
+
 def search(
     ctx: typer.Context,
     key: Annotated[
@@ -190,18 +222,25 @@ def search(
 ) -> Result:
     """Find connections by stored information, e.g. search username eq alice.
 
-    JSON: the sorted list of matching connected ids.
+    JSON: the sorted list of matching connected ids; on a fleet, a list of
+    {"id", "node"} objects.
     """
     obj = context_of(ctx)
     client = obj.client()
     found = client.search_stored_information(key, op, value, route)
     ids = sorted(set(found) & obj.registered())
+    node_of = nodes_of(client)
+    data: list[Any] = ids if node_of is None else [{"id": i, "node": node_of.get(i)} for i in ids]
     if obj.mode in ("json", "ids"):
-        return Result(ids, Lines(ids))
-    rows = [(i, client.get_stored_information(i, key)) for i in ids]
+        return Result(data, Lines(ids))
+    rows: list[tuple[Any, ...]] = [(i, client.get_stored_information(i, key)) for i in ids]
+    columns = ["ID", key.upper()]
+    if node_of is not None:
+        rows = [(*row, node_of.get(row[0], "-")) for row in rows]
+        columns.append("NODE")
     return Result(
-        ids,
-        Table(["ID", key.upper()], rows),
+        data,
+        Table(columns, rows),
         notes=[f"{len(ids)} connection(s) where {key} {op} {value!r}" if ids else "no match"],
     )
 
@@ -250,7 +289,38 @@ def tags(
     )
 
 
-def _snapshot(client: frankenws.Client, top: int) -> dict[str, Any]:
+def _node_counts(client: Server) -> list[dict[str, Any]] | None:
+    """Each node's count (or why it failed) for a fleet; ``None`` for one server."""
+    if not isinstance(client, frankenws.Cluster):
+        return None
+    answers = client.map(lambda node: node.get_clients_count())
+    if not answers.results:  # nothing answered: as unreachable as a single server
+        raise next(iter(answers.errors.values()))
+    errors = answers.errors
+    return [
+        {
+            "node": node.name,
+            "connections": answers.results.get(node.name),
+            "error": errors[node.name].message if node.name in errors else None,
+        }
+        for node in client.nodes
+    ]
+
+
+def _snapshot(client: Server, top: int) -> dict[str, Any]:
+    nodes = _node_counts(client)
+    if nodes is not None and any(n["error"] for n in nodes):
+        # The fleet-wide reads would fail on the missing node: show what answered.
+        down = [n["node"] for n in nodes if n["error"]]
+        return {
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "server": server_label(client),
+            "connections": sum(n["connections"] or 0 for n in nodes),
+            "nodes": nodes,
+            "routes": [],
+            "top_tags": [],
+            "error": f"{len(down)} node(s) not answering: {', '.join(down)}",
+        }
     per_route = [
         {"route": r, "connections": client.get_clients_count(r)}
         for r in sorted(client.list_routes())
@@ -261,23 +331,40 @@ def _snapshot(client: frankenws.Client, top: int) -> dict[str, Any]:
     counted.sort(key=lambda item: (-item["count"], item["tag"]))
     return {
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "server": client.url,
+        "server": server_label(client),
         "connections": client.get_clients_count(),
         "routes": per_route,
         "top_tags": counted[:top],
+        **({"nodes": nodes} if nodes is not None else {}),
     }
 
 
 def _frame(snapshot: dict[str, Any]) -> Result:
     error = snapshot.get("error")
     head = f"{snapshot['time']}  {snapshot['server']}"
+    nodes = snapshot.get("nodes")
+    per_node = (
+        [
+            Table(
+                ["NODE", "CONNECTIONS"],
+                [
+                    (n["node"], n["connections"] if n["error"] is None else f"DOWN: {n['error']}")
+                    for n in nodes
+                ]
+                + [("total", snapshot["connections"])],
+            )
+        ]
+        if nodes is not None
+        else []
+    )
     if error:
-        return Result(snapshot, Lines([head, f"unreachable: {error}"]))
+        return Result(snapshot, Stack([Lines([head, f"unreachable: {error}"]), *per_node]))
     return Result(
         snapshot,
         Stack(
             [
                 Lines([f"{head}  {snapshot['connections']} connection(s)"]),
+                *per_node,
                 Table(
                     ["ROUTE", "CONNECTIONS"],
                     [(r["route"], r["connections"]) for r in snapshot["routes"]],
@@ -305,7 +392,8 @@ def watch(
 
     Ctrl-C exits cleanly. JSON: one snapshot document per line, per refresh:
     {"time", "server", "connections", "routes": [{"route", "connections"}],
-    "top_tags": [{"tag", "count"}]}.
+    "top_tags": [{"tag", "count"}]}; on a fleet also "nodes": [{"node", "connections",
+    "error"}] and a NODE table with the total.
     """
     obj: AppContext = context_of(ctx)
     client = obj.client()
@@ -321,11 +409,12 @@ def watch(
             time.sleep(interval)
             try:
                 snapshot = _snapshot(client, top)
-            except frankenws.TransportError as exc:
-                # Keep watching through a restart of the server; say so in the frame.
+            except (frankenws.TransportError, frankenws.PartialFailure) as exc:
+                # Keep watching through a restart of the server (or of a node that
+                # failed between two reads); say so in the frame.
                 snapshot = {
                     "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "server": client.url,
+                    "server": server_label(client),
                     "error": exc.message,
                 }
 
