@@ -174,10 +174,21 @@ GLOBAL_OPTIONS: tuple[GlobalOption, ...] = (
         setting=True,
     ),
     GlobalOption(
+        "url_path_ok",
+        ("--url-path-ok",),
+        "flag",
+        "Accept a path in --url: the admin API is behind a reverse proxy under that path. "
+        "Without it such a URL is refused (http://host:2019/config would reach Caddy's "
+        "own config API).",
+        _C,
+    ),
+    GlobalOption(
         "timeout",
         ("--timeout",),
         "float",
-        "Seconds per request. Default 10.",
+        "Deadline per request in seconds, from connecting to the last byte of the answer, "
+        "however slowly the server sends. A GET that cannot connect is retried twice, each "
+        "attempt with its own deadline, so it can take 3x this. Default 10.",
         _C,
         env=("FRANKENWS_TIMEOUT",),
         minimum=0.001,

@@ -10,6 +10,7 @@ Strictly private.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import frankenws
 
+from . import _output
 from ._argv import BY_ATTRIBUTE, GLOBAL_OPTIONS, OutputFormat
 from ._audit import AuditLog, default_actor, default_audit_path
 from ._errors import NotDone, UsageProblem
+from ._errors import cli_voice as _cli_voice
 from ._output import Mode
 from ._settings import Settings, resolve_settings
 
@@ -50,6 +53,7 @@ class AppContext:
         concurrency: Requests in flight for bulk jobs.
         audit_log: Audit file (default ``$XDG_STATE_HOME/frankenws/audit.jsonl``).
         no_audit: Disable the audit log.
+        url_path_ok: Accept a path in the admin URL (a reverse proxy).
         actor: Who is acting (default: the OS user).
         debug: Show tracebacks of unexpected errors.
     """
@@ -70,6 +74,7 @@ class AppContext:
     concurrency: int = DEFAULT_CONCURRENCY
     audit_log: Path | None = None
     no_audit: bool = False
+    url_path_ok: bool = False
     actor: str | None = None
     debug: bool = False
     read_config: bool = True
@@ -134,9 +139,15 @@ class AppContext:
             "cert": cert,
             "verify": s.ca.value if s.ca.value is not None else True,
             "transport": self.transport,
+            "allow_path": self.url_path_ok,
         }
         options.update(overrides)
-        client = frankenws.Client(s.url.value, **options)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", frankenws.InsecureConnectionWarning)
+            client = frankenws.Client(s.url.value, **options)
+        for warned in caught:
+            # As one of the CLI's own warnings, not Python's file:line form.
+            _output.warning(_cli_voice(str(warned.message)))
         if self._audit is not None:
             self._audit.server = client.url
         return client

@@ -12,6 +12,7 @@ import frankenws
 from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import REJECTED, UNREACHABLE, USAGE, CliError, classify
 from frankenws_cli._output import Fields, Lines, Result, Stack, Table
+from frankenws_cli._parse import masked_url
 
 __all__ = ["register"]
 
@@ -77,7 +78,9 @@ def doctor(ctx: typer.Context) -> Result:
         ),
     )
     url = str(settings.url.value)
-    data["url"], data["url_source"] = url, settings.url.origin
+    # The password of a proxy's basic auth stays out of the report (which gets pasted
+    # into tickets); the Host check below still uses the real URL.
+    data["url"], data["url_source"] = masked_url(url), settings.url.origin
     host = _host_sent(url, settings.host_header.value)
     data["host_header"] = host
     data["host_header_source"] = (

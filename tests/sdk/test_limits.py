@@ -1,0 +1,203 @@
+"""Time and memory are bounded: a deadline per request and a cap on the answer's size."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import frankenws
+from frankenws import bulk
+from frankenws._calls import calls
+from frankenws.bulk._lane import AiohttpLane
+
+
+def _answer(body: bytes, *, declared: bool = True) -> bytes:
+    """A raw HTTP/1.1 answer; without a Content-Length the body ends when the server closes."""
+    length = f"Content-Length: {len(body)}\r\n" if declared else ""
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{length}Connection: close\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def _read_head(conn: socket.socket) -> None:
+    with conn.makefile("rb") as request:
+        for line in request:
+            if line in (b"\r\n", b""):
+                return
+
+
+# A valid answer, long enough that dripping it takes far longer than any timeout here.
+_ANSWER = _answer(b'{"clients":null}' + b" " * 400)
+
+
+@contextlib.contextmanager
+def _server(handle) -> Iterator[str]:
+    """A loopback server running ``handle(conn, stop)`` for each connection in a thread."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.1)
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def guarded(conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):  # the client hanging up is expected
+            handle(conn, stop)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            thread = threading.Thread(target=guarded, args=(conn,), daemon=True)
+            thread.start()
+            threads.append(thread)
+
+    acceptor = threading.Thread(target=serve, daemon=True)
+    acceptor.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        acceptor.join()
+        for thread in threads:
+            thread.join()
+        listener.close()
+
+
+@pytest.fixture
+def dripping_server() -> Iterator[str]:
+    """Answers correctly, one byte every 0.1 s (about 50 s for the whole answer)."""
+
+    def drip(conn: socket.socket, stop: threading.Event) -> None:
+        _read_head(conn)
+        for byte in _ANSWER:
+            if stop.wait(0.1):
+                return
+            conn.sendall(bytes([byte]))
+
+    with _server(drip) as url:
+        yield url
+
+
+def test_dripped_answer_hits_the_deadline_sync(dripping_server):
+    """Every byte arrives well within the timeout, yet the request as a whole does not."""
+    with (
+        frankenws.Client(dripping_server, timeout=1) as client,
+        pytest.raises(frankenws.RequestTimeout, match="deadline"),
+    ):
+        client.get_clients()
+
+
+async def test_dripped_answer_hits_the_deadline_async(dripping_server):
+    async with frankenws.AsyncClient(dripping_server, timeout=1) as client:
+        with pytest.raises(frankenws.RequestTimeout, match="deadline"):
+            await client.get_clients()
+
+
+async def test_dripped_answer_hits_the_deadline_in_the_lane(dripping_server):
+    with frankenws.Client(dripping_server, timeout=1) as client:
+        async with AiohttpLane(client, 1) as lane:
+            with pytest.raises(frankenws.RequestTimeout, match="deadline"):
+                await lane.run(calls.get_clients())
+
+
+def test_deadline_is_per_attempt_and_documented():
+    assert "deadline" in (frankenws.Client.__doc__ or "")
+    assert "(retries + 1) * timeout" in (frankenws.Client.__doc__ or "")
+
+
+# --- the size cap -------------------------------------------------------------------
+
+
+def _big_answer(size: int, *, declared: bool) -> bytes:
+    return _answer(b'{"clients":["' + b"a" * size + b'"]}', declared=declared)
+
+
+@pytest.fixture(params=[True, False], ids=["content-length", "until-close"])
+def big_server(request) -> Iterator[str]:
+    answer = _big_answer(3_000_000, declared=request.param)
+
+    def serve(conn: socket.socket, stop: threading.Event) -> None:
+        _read_head(conn)
+        conn.sendall(answer)
+
+    with _server(serve) as url:
+        yield url
+
+
+async def test_answer_over_the_cap_is_refused_on_every_sender(big_server):
+    """Same typed error, naming the limit, from both clients and the bulk lane."""
+    limit = 1_000_000
+    errors: list[frankenws.ResponseTooLarge] = []
+    with frankenws.Client(big_server, max_response_bytes=limit) as client:
+        with pytest.raises(frankenws.ResponseTooLarge) as info:
+            client.get_clients()
+        errors.append(info.value)
+        async with AiohttpLane(client, 1) as lane:
+            with pytest.raises(frankenws.ResponseTooLarge) as info:
+                await lane.run(calls.get_clients())
+            errors.append(info.value)
+    async with frankenws.AsyncClient(big_server, max_response_bytes=limit) as aclient:
+        with pytest.raises(frankenws.ResponseTooLarge) as info:
+            await aclient.get_clients()
+        errors.append(info.value)
+    assert [str(e) for e in errors] == [str(errors[0])] * 3
+    assert all(e.limit == limit for e in errors)
+    assert "max_response_bytes limit of 1,000,000 bytes" in str(errors[0])
+    assert isinstance(errors[0], frankenws.ProtocolError)
+
+
+def test_answer_under_the_cap_is_read(big_server):
+    with frankenws.Client(big_server, max_response_bytes=4_000_000) as client:
+        assert [len(x) for x in client.get_clients()] == [3_000_000]
+
+
+def test_default_cap_and_bad_values():
+    assert frankenws.Client().max_response_bytes == 256 * 1024 * 1024
+    for bad in (0, -1, 1.5, True, "10"):
+        with pytest.raises(frankenws.InvalidArgument, match="max_response_bytes"):
+            frankenws.Client(max_response_bytes=bad)  # type: ignore[arg-type]
+
+
+# --- a connect timeout in the bulk lane ---------------------------------------------
+
+
+@pytest.fixture
+def syn_dropping_address() -> Iterator[str]:
+    """A listener whose accept queue is full: the kernel drops further SYNs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    address = listener.getsockname()
+    fillers = []
+    # Fill the queue until a connect no longer completes at once.
+    for _ in range(8):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(address)
+        fillers.append(filler)
+    time.sleep(0.2)  # let the handshakes that can complete do so
+    try:
+        yield f"http://{address[0]}:{address[1]}"
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def test_lane_connect_timeout_is_failed_not_uncertain(syn_dropping_address, tmp_path):
+    """Nothing left the machine, so the send is failed (retried on resume), not uncertain."""
+    with frankenws.Client(syn_dropping_address, timeout=0.5, retries=0) as client:
+        report = bulk.send_messages(
+            client, ["a", "b"], "hi", journal=tmp_path / "j.jsonl", concurrency=2
+        )
+    assert report.sender == "aiohttp"
+    assert sorted(report.failed) == ["a", "b"]
+    assert report.uncertain == []
