@@ -44,6 +44,9 @@ def deadline_transport(conn: Connection, *, asynchronous: bool) -> Any:
     """httpx's own transport for ``conn``, with every socket operation under the deadline."""
     import httpx
 
+    # httpx has no public hook for httpcore's network backend, so the pool's is wrapped in
+    # place (the same attribute from httpx 0.27 on); the dripping-server tests fail if a
+    # release moves it.
     transport: Any
     if asynchronous:
         transport = httpx.AsyncHTTPTransport(verify=conn.tls, uds=conn.uds, retries=0)

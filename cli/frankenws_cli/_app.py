@@ -128,6 +128,7 @@ def main(
     ca: Annotated[str | None, _option("ca")] = None,
     url_path_ok: Annotated[bool, _option("url_path_ok")] = False,
     timeout: Annotated[float | None, _option("timeout")] = None,
+    max_response_bytes: Annotated[int | None, _option("max_response_bytes")] = None,
     output: Annotated[OutputFormat | None, _option("output")] = None,
     json: Annotated[bool, _option("json")] = False,
     yes: Annotated[bool, _option("yes")] = False,

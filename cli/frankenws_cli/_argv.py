@@ -195,6 +195,14 @@ GLOBAL_OPTIONS: tuple[GlobalOption, ...] = (
         setting=True,
     ),
     GlobalOption(
+        "max_response_bytes",
+        ("--max-response-bytes",),
+        "int",
+        "Refuse answers larger than this many bytes. Default 268435456 (256 MiB).",
+        _C,
+        minimum=1,
+    ),
+    GlobalOption(
         "output",
         ("--output", "-o"),
         "choice",

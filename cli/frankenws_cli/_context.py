@@ -54,6 +54,7 @@ class AppContext:
         audit_log: Audit file (default ``$XDG_STATE_HOME/frankenws/audit.jsonl``).
         no_audit: Disable the audit log.
         url_path_ok: Accept a path in the admin URL (a reverse proxy).
+        max_response_bytes: The largest answer accepted (the SDK's default when None).
         actor: Who is acting (default: the OS user).
         debug: Show tracebacks of unexpected errors.
     """
@@ -75,6 +76,7 @@ class AppContext:
     audit_log: Path | None = None
     no_audit: bool = False
     url_path_ok: bool = False
+    max_response_bytes: int | None = None
     actor: str | None = None
     debug: bool = False
     read_config: bool = True
@@ -141,13 +143,10 @@ class AppContext:
             "transport": self.transport,
             "allow_path": self.url_path_ok,
         }
+        if self.max_response_bytes is not None:
+            options["max_response_bytes"] = self.max_response_bytes
         options.update(overrides)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", frankenws.InsecureConnectionWarning)
-            client = frankenws.Client(s.url.value, **options)
-        for warned in caught:
-            # As one of the CLI's own warnings, not Python's file:line form.
-            _output.warning(_cli_voice(str(warned.message)))
+        client = new_client(s.url.value, **options)
         if self._audit is not None:
             self._audit.server = client.url
         return client
@@ -220,6 +219,17 @@ class AppContext:
             self._client = None
         if self._audit is not None:
             self._audit.close()
+
+
+def new_client(url: str | None, **options: Any) -> frankenws.Client:
+    """``frankenws.Client(url, **options)``, its warnings shown as the CLI's own
+    ``warning:`` lines rather than in Python's file:line form."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", frankenws.InsecureConnectionWarning)
+        client = frankenws.Client(url, **options)
+    for warned in caught:
+        _output.warning(_cli_voice(str(warned.message)))
+    return client
 
 
 def configure(obj: AppContext, **given: Any) -> AppContext:

@@ -119,6 +119,7 @@ _CLI_VOICE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bcert=\(([^,()]+), ([^()]+)\)", r"--cert \1 --key \2"),
         (r"\bverify=", "--ca "),
         (r"\ballow_path=True", "--url-path-ok"),
+        (r"\bmax_response_bytes=", "--max-response-bytes"),
         (r"\bexpire_seconds\b", "--expire"),
         (r"\bmax_time_seconds\b", "--max-age"),
         (r"\bmax_messages\b", "--max-messages"),

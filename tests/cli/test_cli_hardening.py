@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
 
 import pytest
 from cli_support import FailingTransport, make_cli
+from support import drip, loopback_server
 
 from frankenws.testing import FakeFrankenPHP
 from frankenws_cli._context import AppContext
@@ -146,3 +150,42 @@ def test_absurd_durations_are_refused(cli, args, limit):
 def test_sane_durations_still_work(cli):
     assert cli("--dry-run", "maintenance", "-m", "bye", "--grace", "24h").exit_code == 0
     assert cli("--dry-run", "cleanup-inactive", "--max-idle", "30d").exit_code == 0
+
+
+def test_timeout_is_a_deadline_for_the_cli(plain):
+    """A server dripping a valid answer fails `--timeout 1` instead of holding it."""
+    with loopback_server(drip) as url:
+        result = plain("--timeout", "1", "--url", url, "clients")
+    assert result.exit_code == 3, result.output
+    assert "did not answer within 1 s" in result.stderr
+    assert "Raise --timeout" in result.stderr
+
+
+def test_timeout_is_a_deadline_for_the_cli_process(dirs):
+    with loopback_server(drip) as url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FRANKENWS_")}
+        command = [sys.executable, "-m", "frankenws_cli", "--timeout", "1", "--url", url]
+        done = subprocess.run(
+            [*command, "clients"], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 3, done.stderr
+    assert "did not answer within 1 s" in done.stderr
+
+
+def test_max_response_bytes_from_the_command_line(cli):
+    """The cap is configurable, and the error says which option raises it."""
+    assert cli("--max-response-bytes", "100000", "clients").exit_code == 0
+    result = cli("--max-response-bytes", "10", "clients")
+    assert result.exit_code == 4, result.output
+    assert "limit of 10 bytes" in result.stderr
+    assert "Raise --max-response-bytes" in result.stderr
+    assert "max_response_bytes=" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [("clients",), ("doctor",)])
+def test_plain_http_to_another_host_is_a_cli_warning(plain, command):
+    url = f"http://192.0.2.{len(command[0])}:1"  # TEST-NET-1: never answers
+    result = plain("--no-audit", "--timeout", "0.2", "--url", url, *command)
+    assert f"warning: {url} is plain HTTP to a host that is not loopback" in result.stderr
+    assert "InsecureConnectionWarning" not in result.stderr
+    assert result.stderr.count("plain HTTP") == 1

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from support import drip, loopback_server, raw_answer, read_request_head
 
 import frankenws
 from frankenws import bulk
@@ -16,72 +17,9 @@ from frankenws._calls import calls
 from frankenws.bulk._lane import AiohttpLane
 
 
-def _answer(body: bytes, *, declared: bool = True) -> bytes:
-    """A raw HTTP/1.1 answer; without a Content-Length the body ends when the server closes."""
-    length = f"Content-Length: {len(body)}\r\n" if declared else ""
-    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{length}Connection: close\r\n"
-    return head.encode() + b"\r\n" + body
-
-
-def _read_head(conn: socket.socket) -> None:
-    with conn.makefile("rb") as request:
-        for line in request:
-            if line in (b"\r\n", b""):
-                return
-
-
-# A valid answer, long enough that dripping it takes far longer than any timeout here.
-_ANSWER = _answer(b'{"clients":null}' + b" " * 400)
-
-
-@contextlib.contextmanager
-def _server(handle) -> Iterator[str]:
-    """A loopback server running ``handle(conn, stop)`` for each connection in a thread."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    listener.settimeout(0.1)
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
-
-    def guarded(conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):  # the client hanging up is expected
-            handle(conn, stop)
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            thread = threading.Thread(target=guarded, args=(conn,), daemon=True)
-            thread.start()
-            threads.append(thread)
-
-    acceptor = threading.Thread(target=serve, daemon=True)
-    acceptor.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        acceptor.join()
-        for thread in threads:
-            thread.join()
-        listener.close()
-
-
 @pytest.fixture
 def dripping_server() -> Iterator[str]:
-    """Answers correctly, one byte every 0.1 s (about 50 s for the whole answer)."""
-
-    def drip(conn: socket.socket, stop: threading.Event) -> None:
-        _read_head(conn)
-        for byte in _ANSWER:
-            if stop.wait(0.1):
-                return
-            conn.sendall(bytes([byte]))
-
-    with _server(drip) as url:
+    with loopback_server(drip) as url:
         yield url
 
 
@@ -116,7 +54,7 @@ def test_deadline_is_per_attempt_and_documented():
 
 
 def _big_answer(size: int, *, declared: bool) -> bytes:
-    return _answer(b'{"clients":["' + b"a" * size + b'"]}', declared=declared)
+    return raw_answer(b'{"clients":["' + b"a" * size + b'"]}', declared=declared)
 
 
 @pytest.fixture(params=[True, False], ids=["content-length", "until-close"])
@@ -124,10 +62,10 @@ def big_server(request) -> Iterator[str]:
     answer = _big_answer(3_000_000, declared=request.param)
 
     def serve(conn: socket.socket, stop: threading.Event) -> None:
-        _read_head(conn)
+        read_request_head(conn)
         conn.sendall(answer)
 
-    with _server(serve) as url:
+    with loopback_server(serve) as url:
         yield url
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 import frankenws
-from frankenws_cli._context import AppContext, context_of
+from frankenws_cli._context import AppContext, context_of, new_client
 from frankenws_cli._errors import REJECTED, UNREACHABLE, USAGE, CliError, classify
 from frankenws_cli._output import Fields, Lines, Result, Stack, Table
 from frankenws_cli._parse import masked_url
@@ -22,7 +22,7 @@ LATENCY_SAMPLES = 5
 def _host_sent(url: str, explicit: str | None) -> str:
     """The Host header the SDK sends for ``url`` (Caddy compares it literally)."""
     try:
-        with frankenws.Client(url, host_header=explicit) as probe:
+        with new_client(url, host_header=explicit) as probe:
             return probe.host_header
     except frankenws.InvalidArgument:
         return "?"  # the settings check below reports the bad URL
