@@ -25,7 +25,9 @@ from ._connection import (
     check_request,
     transport_error,
 )
+from ._deadline import DEFAULT_MAX_RESPONSE_BYTES, collect, collect_async, deadline
 from ._drive import drive, drive_async
+from ._guard import confined, deadline_transport, warn_if_exposed
 from ._models import Response
 
 __all__ = ["AsyncClient", "BaseClient", "Client"]
@@ -49,6 +51,8 @@ class BaseClient:
         verify: VerifyArg,
         retries: int,
         transport: object | None,
+        max_response_bytes: int,
+        allow_path: bool,
     ) -> None:
         self._connection: Connection = build_connection(
             resolve_address(url),
@@ -59,7 +63,11 @@ class BaseClient:
             verify=verify,
             custom_transport=transport is not None,
             user_agent=_user_agent(),
+            max_response_bytes=max_response_bytes,
+            allow_path=allow_path,
         )
+        if transport is None:
+            warn_if_exposed(self._connection, verify)
         self._retries = max(0, int(retries))
         # raw_path is used as given, so the escapes built by _encoding reach the wire
         # unchanged (httpx would otherwise drop literal dot segments).
@@ -77,8 +85,13 @@ class BaseClient:
 
     @property
     def timeout(self) -> float:
-        """Seconds allowed per request."""
+        """Seconds allowed per request, from connecting to the last byte of the answer."""
         return self._connection.timeout
+
+    @property
+    def max_response_bytes(self) -> int:
+        """Answers larger than this raise :class:`~frankenws.ResponseTooLarge`."""
+        return self._connection.max_response_bytes
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} url={self.url!r}>"
@@ -86,8 +99,7 @@ class BaseClient:
     def _http_options(self, transport: Any, *, asynchronous: bool) -> dict[str, Any]:
         conn = self._connection
         if transport is None:
-            cls = httpx.AsyncHTTPTransport if asynchronous else httpx.HTTPTransport
-            transport = cls(verify=conn.tls, uds=conn.uds, retries=0)
+            transport = deadline_transport(conn, asynchronous=asynchronous)
         return {
             "transport": transport,
             "headers": list(conn.headers),
@@ -104,11 +116,9 @@ class BaseClient:
             content=call.body if call.body or call.method == "POST" else None,
         )
 
-    def _response(self, call: Call[Any], answer: httpx.Response) -> Response:
+    def _response(self, call: Call[Any], answer: httpx.Response, body: bytes) -> Response:
         headers = {k.lower(): v for k, v in answer.headers.items()}
-        return Response(
-            answer.status_code, headers, answer.content, self._connection.shown_url(call)
-        )
+        return Response(answer.status_code, headers, body, self._connection.shown_url(call))
 
     def _failure(
         self, call: Call[Any], exc: httpx.TransportError, attempt: int
@@ -152,7 +162,10 @@ class Client(BaseClient, SyncOperations):
     * **url** - ``http://host:port``, ``https://host:port``, ``host:port``, ``:port``,
       ``unix//path/admin.sock`` or ``unix:///path/admin.sock``. Default:
       ``$FRANKENWS_ADMIN_URL``, then ``$CADDY_ADMIN``, then ``http://localhost:2019``.
-    * **timeout** - seconds per request (default 10).
+    * **timeout** - the deadline of each request in seconds (default 10): connecting,
+      sending, waiting and reading the whole answer must all fit in it, however slowly
+      the server sends. A retried GET gets a fresh deadline per attempt, so it can take
+      up to ``(retries + 1) * timeout``.
     * **host_header** - the ``Host`` to send; Caddy refuses any other than its own
       listen address, so set this when going through a tunnel or proxy.
     * **headers** - extra headers for every request.
@@ -161,6 +174,15 @@ class Client(BaseClient, SyncOperations):
     * **verify** - ``True``, ``False``, a CA bundle path or an ``ssl.SSLContext``.
     * **transport** - an httpx transport (e.g. the fake's ``fake.transport()``).
     * **retries** - how many times a GET is retried when the connection cannot be opened.
+    * **max_response_bytes** - the largest answer accepted (default 256 MiB); a larger one
+      raises :class:`~frankenws.ResponseTooLarge` without being read into memory.
+    * **allow_path** - accept a URL with a path (``https://proxy/caddy-admin``), for an
+      admin API behind a reverse proxy. Without it such a URL is refused: a path would
+      send every call to another API of the server (``/config`` is Caddy's own).
+
+    ``verify=False`` and a plain ``http://`` URL to a host other than loopback each warn
+    once (:class:`~frankenws.InsecureConnectionWarning`): the admin API has no
+    authentication of its own.
     """
 
     def __init__(
@@ -174,6 +196,8 @@ class Client(BaseClient, SyncOperations):
         verify: VerifyArg = True,
         transport: httpx.BaseTransport | None = None,
         retries: int = 2,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        allow_path: bool = False,
     ) -> None:
         super().__init__(
             url,
@@ -184,6 +208,8 @@ class Client(BaseClient, SyncOperations):
             verify=verify,
             retries=retries,
             transport=transport,
+            max_response_bytes=max_response_bytes,
+            allow_path=allow_path,
         )
         self._http = httpx.Client(**self._http_options(transport, asynchronous=False))
 
@@ -207,7 +233,17 @@ class Client(BaseClient, SyncOperations):
         attempt = 0
         while True:
             try:
-                response = self._http.send(self._build(call, self._http))
+                with deadline(self._connection.timeout):
+                    answer = self._http.send(self._build(call, self._http), stream=True)
+                    try:
+                        body = collect(
+                            answer.headers,
+                            answer.iter_bytes(),
+                            self._connection.max_response_bytes,
+                            self._connection.shown_url(call),
+                        )
+                    finally:
+                        answer.close()
             except httpx.TransportError as exc:
                 error = self._failure(call, exc, attempt)
                 if error is not None:
@@ -215,7 +251,7 @@ class Client(BaseClient, SyncOperations):
                 time.sleep(_RETRY_BACKOFF * 2**attempt)
                 attempt += 1
                 continue
-            return self._response(call, response)
+            return self._response(call, answer, body)
 
     def _run(self, op: Operation[T]) -> T:
         return drive(op, self._send)
@@ -227,13 +263,16 @@ class Client(BaseClient, SyncOperations):
         *,
         params: Mapping[str, str] | None = None,
         content: bytes = b"",
+        any_path: bool = False,
     ) -> Response:
         """Send a raw request to the admin endpoint (an escape hatch for new routes).
 
         ``path`` is sent exactly as given (it must already be percent-encoded);
         ``params`` are form-encoded. Error statuses raise like every other method.
+        Only paths under ``/frankenphp_ws/`` are sent unless ``any_path=True``: the same
+        endpoint also serves Caddy's ``/load``, ``/stop`` and ``/config/``.
         """
-        return self._run(calls.raw(method, path, params, content))
+        return self._run(calls.raw(method, confined(path, any_path), params, content))
 
 
 class AsyncClient(BaseClient, AsyncOperations):
@@ -256,6 +295,8 @@ class AsyncClient(BaseClient, AsyncOperations):
         verify: VerifyArg = True,
         transport: httpx.AsyncBaseTransport | None = None,
         retries: int = 2,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        allow_path: bool = False,
     ) -> None:
         super().__init__(
             url,
@@ -266,6 +307,8 @@ class AsyncClient(BaseClient, AsyncOperations):
             verify=verify,
             retries=retries,
             transport=transport,
+            max_response_bytes=max_response_bytes,
+            allow_path=allow_path,
         )
         self._http = httpx.AsyncClient(**self._http_options(transport, asynchronous=True))
 
@@ -289,7 +332,17 @@ class AsyncClient(BaseClient, AsyncOperations):
         attempt = 0
         while True:
             try:
-                response = await self._http.send(self._build(call, self._http))
+                with deadline(self._connection.timeout):
+                    answer = await self._http.send(self._build(call, self._http), stream=True)
+                    try:
+                        body = await collect_async(
+                            answer.headers,
+                            answer.aiter_bytes(),
+                            self._connection.max_response_bytes,
+                            self._connection.shown_url(call),
+                        )
+                    finally:
+                        await answer.aclose()
             except httpx.TransportError as exc:
                 error = self._failure(call, exc, attempt)
                 if error is not None:
@@ -301,7 +354,7 @@ class AsyncClient(BaseClient, AsyncOperations):
                 await asyncio.sleep(_RETRY_BACKOFF * 2**attempt)
                 attempt += 1
                 continue
-            return self._response(call, response)
+            return self._response(call, answer, body)
 
     async def _run(self, op: Operation[T]) -> T:
         return await drive_async(op, self._send)
@@ -313,6 +366,7 @@ class AsyncClient(BaseClient, AsyncOperations):
         *,
         params: Mapping[str, str] | None = None,
         content: bytes = b"",
+        any_path: bool = False,
     ) -> Response:
         """See :meth:`Client.request`."""
-        return await self._run(calls.raw(method, path, params, content))
+        return await self._run(calls.raw(method, confined(path, any_path), params, content))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ __all__ = [
     "ENV_VARS",
     "AdminAddress",
     "build_ssl_context",
+    "redact_url",
     "resolve_address",
 ]
 
@@ -89,7 +89,7 @@ def resolve_address(url: str | None, env: Mapping[str, str] | None = None) -> Ad
         if text.startswith(":"):
             text = "localhost" + text
         text = "http://" + text
-    shown = _redacted(url)
+    shown = redact_url(url)
     try:
         parts = urlsplit(text)
     except ValueError as exc:  # e.g. an unclosed IPv6 bracket: http://[::1
@@ -124,9 +124,23 @@ def resolve_address(url: str | None, env: Mapping[str, str] | None = None) -> Ad
     return AdminAddress(base, None, display, host_header, source)
 
 
-def _redacted(url: str) -> str:
-    """``url`` with the password of any ``user:password@`` replaced, for messages."""
-    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+def redact_url(url: str) -> str:
+    """``url`` with the password of any ``user:password@`` replaced, for messages.
+
+    Works with or without a scheme (``user:pw@host:2019``), and with an ``@`` or ``/`` in
+    the password: everything up to the last ``@`` counts as credentials. A path holding
+    an ``@`` is then over-redacted, which is the safe side for a message.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    head, at, tail = rest.rpartition("@")
+    if not at:
+        return url
+    user, colon, _ = head.partition(":")
+    if not colon:
+        return url
+    return f"{scheme}{sep}{user}:***@{tail}"
 
 
 def _unix_path(text: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import AdminAddress, CertArg, VerifyArg, build_ssl_context
+from ._deadline import DEFAULT_MAX_RESPONSE_BYTES
 from ._exceptions import (
     ConnectError,
     InvalidArgument,
@@ -63,6 +64,8 @@ class Connection:
     """The user supplied the transport: only that transport may carry requests."""
     has_cert: bool
     """A client certificate is configured (changes the hint for a dropped TLS connection)."""
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """Answers larger than this are refused unread (:class:`ResponseTooLarge`)."""
 
     @property
     def host_header(self) -> str:
@@ -87,9 +90,19 @@ def build_connection(
     verify: VerifyArg,
     custom_transport: bool,
     user_agent: str,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    allow_path: bool = False,
 ) -> Connection:
     import httpx
 
+    if (
+        isinstance(max_response_bytes, bool)
+        or not isinstance(max_response_bytes, int)
+        or max_response_bytes <= 0
+    ):
+        raise InvalidArgument(
+            f"max_response_bytes must be a positive number of bytes, got {max_response_bytes!r}"
+        )
     if (
         isinstance(timeout, bool)
         or not isinstance(timeout, (int, float))
@@ -103,6 +116,14 @@ def build_connection(
         raise InvalidArgument(f"admin URL {address.display!r} is not valid: {exc}") from None
     origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
     prefix = url.raw_path.decode("ascii").split("?", 1)[0].rstrip("/")
+    if prefix and not allow_path:
+        # Every call is sent under the prefix, so a stray path (".../config") would point
+        # them all at another API of the same server, such as Caddy's own config routes.
+        raise InvalidArgument(
+            f"admin URL {address.display!r} has a path ({prefix!r}); the admin API is served "
+            "at the root of its address, so give only scheme://host:port. If a reverse proxy "
+            "serves it under this path, pass allow_path=True"
+        )
     # httpx.Headers merges case-insensitively: a user's "host" replaces ours instead of
     # producing two Host headers, which Go rejects with a 400.
     merged = httpx.Headers({"User-Agent": user_agent})
@@ -128,6 +149,7 @@ def build_connection(
         display_url=address.display,
         custom_transport=custom_transport,
         has_cert=cert is not None,
+        max_response_bytes=max_response_bytes,
     )
 
 
@@ -188,7 +210,8 @@ def transport_error(
         )
     if kind == "timeout":
         return RequestTimeout(
-            f"{url} did not answer within {conn.timeout:g} s; the server may be busy "
+            f"{url} did not answer within {conn.timeout:g} s (the whole request's deadline, "
+            "connecting and reading included); the server may be busy "
             "(ghost releases wait for PHP handlers). Raise timeout= if this is expected",
             url=url,
         )

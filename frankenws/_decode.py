@@ -71,14 +71,21 @@ def raise_for_status(response: Response, *, known_route: bool = True) -> None:
     if 300 <= status < 400:
         # Go redirects non-canonical paths (//, ., ..): 301 up to Go 1.25, 307 since.
         location = response.headers.get("location", "?")
-        blame = (
-            "This is an encoding bug in frankenws; please report it with the value you passed"
-            if known_route
-            else "Pass a path without empty, '.' or '..' segments"
-        )
+        if known_route:
+            # frankenws escapes every '/' and '.' in values, which Go 1.22+ routes as
+            # sent; older routers (Caddy 2.6/2.7) decode the escapes first, then "clean"
+            # the path and redirect to the cleaned one.
+            raise ProtocolError(
+                f"{url} answered {status} redirect to {location} instead of running the "
+                "call: the server's router decoded the escaped value in the path and "
+                "cleaned it, as Go 1.21 and older do (Caddy 2.7 and older), so an id, tag "
+                "or key containing '/', '.' or '..' cannot be reached on this server. "
+                "Upgrade FrankenPHP/Caddy; the redirect was not followed, nothing was done",
+                **kw,
+            )
         raise ProtocolError(
             f"{url} answered {status} redirect to {location}: the request path was not "
-            f"canonical. {blame}",
+            "canonical. Pass a path without empty, '.' or '..' segments",
             **kw,
         )
     if status == 404 and body == GO_NOT_FOUND and not known_route:

@@ -18,6 +18,7 @@ The tree::
     │   └── ServerError                       5xx
     ├── ModuleNotLoaded                       Caddy answers, but without the WebSocket extension
     ├── ProtocolError                         the answer is not what the protocol says
+    │   └── ResponseTooLarge                  the answer is over max_response_bytes
     ├── PartialFailure                        some Cluster nodes failed; carries the others' answers
     └── NodesDisagree                         a Cluster's nodes hold different global values
 
@@ -37,6 +38,7 @@ __all__ = [
     "Forbidden",
     "FrankenWSError",
     "HostNotAllowed",
+    "InsecureConnectionWarning",
     "InvalidArgument",
     "MethodNotAllowed",
     "ModuleNotLoaded",
@@ -45,6 +47,7 @@ __all__ = [
     "PartialFailure",
     "ProtocolError",
     "RequestTimeout",
+    "ResponseTooLarge",
     "ServerDisconnected",
     "ServerError",
     "TransportError",
@@ -141,6 +144,18 @@ class ProtocolError(FrankenWSError):
     """The response does not have the shape the admin protocol defines."""
 
 
+class ResponseTooLarge(ProtocolError):
+    """The answer is larger than the client's ``max_response_bytes``; ``limit`` names it.
+
+    The client stops reading at the limit, so an oversized answer costs no more memory
+    than the limit itself.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None, limit: int) -> None:
+        super().__init__(message, url=url)
+        self.limit = limit
+
+
 class ExpressionSyntaxError(InvalidArgument):
     """A malformed tag expression; ``position`` is the 0-based index of the error."""
 
@@ -192,3 +207,12 @@ class NodesDisagree(FrankenWSError):
         super().__init__(message)
         self.operation = operation
         self.values = values
+
+
+class InsecureConnectionWarning(UserWarning):
+    """The client reaches the admin API in a way others could too.
+
+    Issued once per URL for ``verify=False`` and for plain HTTP to a host that is not
+    loopback: the admin API has no authentication, so whoever can reach or intercept it
+    can kill every connection. See docs/security.md.
+    """

@@ -71,6 +71,7 @@ frankenws sweep violationCount gte 3 --notify-tag admin --dry-run
 | 3 | the server cannot be reached: connection refused, DNS, TLS, timeout, dropped |
 | 4 | the server rejected the request (see below) |
 | 130 | interrupted with Ctrl-C |
+| 143 | terminated with SIGTERM (stops exactly like Ctrl-C) |
 
 - **1**: an unknown id (`kill` of an id that is not connected), `success: false` from the
   server, a bulk job with failed targets, a refused confirmation. An unexpected internal error
@@ -81,6 +82,8 @@ frankenws sweep violationCount gte 3 --notify-tag admin --dry-run
 - **4**: a 4xx/5xx answer, `host not allowed` (pass `--host-header`), a Caddy without the
   WebSocket extension, an answer that breaks the protocol.
 - **130**: what was done before Ctrl-C is in the audit log; bulk jobs say how to resume.
+- **143**: SIGTERM (a service manager's stop, `kill PID`) is handled like Ctrl-C: the action
+  in flight is audited, bulk jobs keep their journal and say how to resume.
 
 Messages name the command line's options (`--timeout`, `--host-header`, `--expire`), quote
 ids, and negative numbers are values, not options: `frankenws search violationCount gte -1`.

@@ -57,7 +57,7 @@ def test_error_tree_is_drawn_completely():
         if isinstance(getattr(frankenws, name), type)
         and issubclass(getattr(frankenws, name), frankenws.FrankenWSError)
     ]
-    assert len(errors) == 18  # + PartialFailure, NodesDisagree (fleet)
+    assert len(errors) == 19  # + PartialFailure, NodesDisagree (fleet), ResponseTooLarge
     for name in errors:
         assert f"── {name}" in (_exceptions.__doc__ or "") or name == "FrankenWSError", name
 

@@ -19,7 +19,14 @@ def main() -> None:
             file=sys.stderr,
         )
         raise SystemExit(1)
+    import signal
+
+    from ._errors import on_sigterm
     from ._fast import run_fast
+
+    # A service manager's stop (or `kill`) ends a command the way Ctrl-C does: the
+    # action in flight is audited, a bulk job keeps its journal and says how to resume.
+    signal.signal(signal.SIGTERM, on_sigterm)
 
     code = run_fast(sys.argv[1:])
     if code is not None:

@@ -60,8 +60,8 @@ class FrankenwsGroup(CommandGroup):
             code = finish(ctx.obj, value)
         except _CLICK_SIGNALS:
             raise
-        except KeyboardInterrupt:
-            raise typer.Exit(interrupted()) from None
+        except KeyboardInterrupt as exc:
+            raise typer.Exit(interrupted(exc)) from None
         except Exception as exc:
             raise typer.Exit(fail(ctx.obj, exc)) from None
         if code:
@@ -80,7 +80,7 @@ Operate FrankenPHP WebSocket servers through Caddy's admin API.
 
 Data goes to stdout, messages to stderr. Exit codes: 0 ok; 1 the operation did not
 happen (unknown id, refused, a bulk job with failures); 2 usage error; 3 the server
-cannot be reached; 4 the server rejected the request.
+cannot be reached; 4 the server rejected the request; 130 Ctrl-C; 143 SIGTERM.
 
 Global options may be written before or after the command
 (frankenws clients --json, frankenws --json clients).
@@ -130,7 +130,9 @@ def main(
     cert: Annotated[str | None, _option("cert")] = None,
     key: Annotated[str | None, _option("key")] = None,
     ca: Annotated[str | None, _option("ca")] = None,
+    url_path_ok: Annotated[bool, _option("url_path_ok")] = False,
     timeout: Annotated[float | None, _option("timeout")] = None,
+    max_response_bytes: Annotated[int | None, _option("max_response_bytes")] = None,
     output: Annotated[OutputFormat | None, _option("output")] = None,
     json: Annotated[bool, _option("json")] = False,
     yes: Annotated[bool, _option("yes")] = False,

@@ -187,14 +187,33 @@ GLOBAL_OPTIONS: tuple[GlobalOption, ...] = (
         setting=True,
     ),
     GlobalOption(
+        "url_path_ok",
+        ("--url-path-ok",),
+        "flag",
+        "Accept a path in --url: the admin API is behind a reverse proxy under that path. "
+        "Without it such a URL is refused (http://host:2019/config would reach Caddy's "
+        "own config API).",
+        _C,
+    ),
+    GlobalOption(
         "timeout",
         ("--timeout",),
         "float",
-        "Seconds per request. Default 10.",
+        "Deadline per request in seconds, from connecting to the last byte of the answer, "
+        "however slowly the server sends. A GET that cannot connect is retried twice, each "
+        "attempt with its own deadline, so it can take 3x this. Default 10.",
         _C,
         env=("FRANKENWS_TIMEOUT",),
         minimum=0.001,
         setting=True,
+    ),
+    GlobalOption(
+        "max_response_bytes",
+        ("--max-response-bytes",),
+        "int",
+        "Refuse answers larger than this many bytes. Default 268435456 (256 MiB).",
+        _C,
+        minimum=1,
     ),
     GlobalOption(
         "output",

@@ -17,14 +17,54 @@ from typing import IO, Any
 
 from ._errors import UsageProblem
 
-__all__ = ["AuditLog", "default_audit_path", "default_actor"]
+__all__ = [
+    "AuditLog",
+    "default_actor",
+    "default_audit_path",
+    "open_private",
+    "private_directory",
+    "state_home",
+]
+
+
+def state_home(env: dict[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME``, or ``~/.local/state``."""
+    environ = os.environ if env is None else env
+    base = environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base)
 
 
 def default_audit_path(env: dict[str, str] | None = None) -> Path:
     """``$XDG_STATE_HOME/frankenws/audit.jsonl`` (``~/.local/state/...`` by default)."""
-    environ = os.environ if env is None else env
-    base = environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "frankenws" / "audit.jsonl"
+    return state_home(env) / "frankenws" / "audit.jsonl"
+
+
+def private_directory(directory: Path) -> None:
+    """Make sure ``directory`` exists; what is created is 0700 (audit and journal lines
+    name servers, users and connections).
+
+    Missing directories are created only inside the state directory: a mistyped
+    ``--audit-log`` or ``--journal`` elsewhere is an error rather than a new tree.
+    """
+    if directory.is_dir():
+        return
+    home = state_home()
+    if not directory.absolute().is_relative_to(home.absolute()):
+        raise FileNotFoundError(2, "no such directory", str(directory))
+    missing = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+
+
+def open_private(path: Path) -> IO[str]:
+    """Open ``path`` for appending; created 0600 when it does not exist yet."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    return os.fdopen(fd, "a", encoding="utf-8")
 
 
 def default_actor() -> str:
@@ -56,8 +96,8 @@ class AuditLog:
         if self.path is None or self._file is not None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("a", encoding="utf-8")
+            private_directory(self.path.parent)
+            self._file = open_private(self.path)
         except OSError as exc:
             raise UsageProblem(
                 f"cannot write the audit log {self.path}: {exc.strerror or exc}; "

@@ -10,6 +10,7 @@ Strictly private.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,9 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import frankenws
 
+from . import _output
 from ._argv import BY_ATTRIBUTE, GLOBAL_OPTIONS, OutputFormat
 from ._audit import AuditLog, default_actor, default_audit_path
 from ._errors import NotDone, UsageProblem
+from ._errors import cli_voice as _cli_voice
 from ._output import Mode
 from ._settings import Settings, Source, resolve_settings
 
@@ -54,6 +57,8 @@ class AppContext:
         concurrency: Requests in flight for bulk jobs.
         audit_log: Audit file (default ``$XDG_STATE_HOME/frankenws/audit.jsonl``).
         no_audit: Disable the audit log.
+        url_path_ok: Accept a path in the admin URL (a reverse proxy).
+        max_response_bytes: The largest answer accepted (the SDK's default when None).
         actor: Who is acting (default: the OS user).
         debug: Show tracebacks of unexpected errors.
     """
@@ -75,6 +80,8 @@ class AppContext:
     concurrency: int = DEFAULT_CONCURRENCY
     audit_log: Path | None = None
     no_audit: bool = False
+    url_path_ok: bool = False
+    max_response_bytes: int | None = None
     actor: str | None = None
     debug: bool = False
     read_config: bool = True
@@ -141,16 +148,19 @@ class AppContext:
             "cert": cert,
             "verify": s.ca.value if s.ca.value is not None else True,
             "transport": self.transport,
+            "allow_path": self.url_path_ok,
         }
+        if self.max_response_bytes is not None:
+            options["max_response_bytes"] = self.max_response_bytes
         options.update(overrides)
         client: Server
         if s.discover.value is not None:
             options.pop("transport")
-            client = frankenws.Cluster.discover(s.discover.value, **options)
+            client = new_client(frankenws.Cluster.discover, s.discover.value, **options)
         elif s.fleet:
-            client = frankenws.Cluster(s.urls, **options)
+            client = new_client(frankenws.Cluster, s.urls, **options)
         else:
-            client = frankenws.Client(s.url.value, **options)
+            client = new_client(frankenws.Client, s.url.value, **options)
         if self._audit is not None:
             self._audit.server = server_label(client)
         return client
@@ -245,6 +255,17 @@ def server_label(client: Server) -> str:
     if isinstance(client, frankenws.Cluster):
         return "fleet of " + ", ".join(node.name for node in client.nodes)
     return client.url
+
+
+def new_client(factory: Callable[..., T], *args: Any, **options: Any) -> T:
+    """``factory(*args, **options)`` (a client or a cluster), its warnings shown as the
+    CLI's own ``warning:`` lines rather than in Python's file:line form."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", frankenws.InsecureConnectionWarning)
+        client = factory(*args, **options)
+    for warned in caught:
+        _output.warning(_cli_voice(str(warned.message)))
+    return client
 
 
 def configure(obj: AppContext, **given: Any) -> AppContext:

@@ -12,6 +12,7 @@ code   meaning
 4      the server answered but rejected the request (4xx/5xx, host not allowed,
        extension not loaded, an answer that breaks the protocol)
 130    interrupted (Ctrl-C)
+143    terminated (SIGTERM): stops exactly like Ctrl-C, only the code differs
 =====  ==========================================================================
 
 Strictly private.
@@ -26,6 +27,7 @@ import frankenws
 
 __all__ = [
     "INTERRUPTED",
+    "TERMINATED",
     "NOT_DONE",
     "OK",
     "REJECTED",
@@ -35,6 +37,7 @@ __all__ = [
     "Failure",
     "Interrupted",
     "NotDone",
+    "Terminated",
     "UsageProblem",
     "classify",
     "cli_voice",
@@ -46,6 +49,7 @@ USAGE = 2
 UNREACHABLE = 3
 REJECTED = 4
 INTERRUPTED = 130
+TERMINATED = 143
 
 
 class CliError(Exception):
@@ -77,6 +81,23 @@ class Interrupted(CliError):
     exit_code = INTERRUPTED
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so every path that cleans up after Ctrl-C
+    (audit records, journals, the resume hint) does the same for a service manager's
+    stop or a ``kill``."""
+
+
+def on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def interruption(exc: BaseException) -> tuple[str, int]:
+    """The word and exit code for a Ctrl-C or a SIGTERM."""
+    if isinstance(exc, Terminated):
+        return "terminated (SIGTERM)", TERMINATED
+    return "interrupted", INTERRUPTED
+
+
 @dataclass(frozen=True, slots=True)
 class Failure:
     """How an expected error is reported: exit code, message, hints."""
@@ -97,6 +118,8 @@ _CLI_VOICE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bhost_header=", "--host-header"),
         (r"\bcert=\(([^,()]+), ([^()]+)\)", r"--cert \1 --key \2"),
         (r"\bverify=", "--ca "),
+        (r"\ballow_path=True", "--url-path-ok"),
+        (r"\bmax_response_bytes=", "--max-response-bytes"),
         (r"\bexpire_seconds\b", "--expire"),
         (r"\bmax_time_seconds\b", "--max-age"),
         (r"\bmax_messages\b", "--max-messages"),

@@ -93,8 +93,8 @@ def run_fast(argv: Sequence[str], obj: AppContext | None = None) -> int | None:
         try:
             configure(obj, **options)
             return finish(obj, kill_ids(obj, ids, from_file))
-        except KeyboardInterrupt:
-            return interrupted()
+        except KeyboardInterrupt as exc:
+            return interrupted(exc)
         except Exception as exc:
             return fail(obj, exc)
     finally:

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _output
+from ._audit import private_directory, state_home
 from ._context import AppContext
-from ._errors import Interrupted, NotDone, UsageProblem
+from ._errors import Interrupted, NotDone, UsageProblem, interruption
 from ._output import Lines, Result, Stack, Table
 
 if TYPE_CHECKING:
@@ -106,10 +107,7 @@ def _per_node(report: BulkReport) -> Table:
 def _auto_journal(app: AppContext) -> Path:
     directory = app.journal_dir
     if directory is None:
-        base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-            os.path.expanduser("~"), ".local", "state"
-        )
-        directory = Path(base) / "frankenws" / "journals"
+        directory = state_home() / "frankenws" / "journals"
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return directory / f"{app.command.replace(' ', '-')}-{stamp}-{os.getpid()}.jsonl"
 
@@ -145,7 +143,7 @@ def execute(app: AppContext, job: BulkJob) -> Result:
     journal = _auto_journal(app) if auto else job.journal
     if journal is not None:
         try:
-            journal.parent.mkdir(parents=True, exist_ok=True)
+            private_directory(journal.parent)
         except OSError as exc:
             raise UsageProblem(
                 f"cannot create the journal directory {journal.parent}: {exc.strerror or exc}; "
@@ -166,14 +164,17 @@ def execute(app: AppContext, job: BulkJob) -> Result:
     try:
         with _output.progress(description) as callback:
             report = job.run(callback, journal, job.resume, audit)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         hints = []
         if watched is not None:
             hints.append(f"continue with: frankenws {app.command} ... --resume {watched}")
-        raise Interrupted(
-            f"interrupted after {len(audited)} target(s); the audit log has each of them",
+        word, code = interruption(exc)
+        stopped = Interrupted(
+            f"{word} after {len(audited)} target(s); the audit log has each of them",
             *hints,
-        ) from None
+        )
+        stopped.exit_code = code
+        raise stopped from None
     data = report.to_dict()
     if auto and journal is not None and report.ok:
         journal.unlink(missing_ok=True)

@@ -14,13 +14,30 @@ import frankenws
 
 from ._errors import UsageProblem
 
-__all__ = ["duration", "non_empty", "read_ids", "read_payload"]
+__all__ = [
+    "MAX_DURATION_DAYS",
+    "MAX_GRACE_HOURS",
+    "duration",
+    "masked_url",
+    "non_empty",
+    "read_ids",
+    "read_payload",
+]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
-def duration(text: str, option: str, *, allow_zero: bool = False) -> float:
+MAX_DURATION_DAYS = 366
+"""The longest duration any option accepts: a year. Longer ones are typos (a missing
+unit, an extra digit) and, as a wait, would never end."""
+MAX_GRACE_HOURS = 24
+"""The longest ``--grace``: the command waits that long in the foreground."""
+
+
+def duration(
+    text: str, option: str, *, allow_zero: bool = False, max_days: float = MAX_DURATION_DAYS
+) -> float:
     """``500ms``, ``5s``, ``30m``, ``2h``, ``1d`` or plain seconds, as seconds."""
     match = _DURATION.match(text)
     if match is None:
@@ -30,7 +47,26 @@ def duration(text: str, option: str, *, allow_zero: bool = False) -> float:
     seconds = float(match[1]) * _UNITS[match[2]]
     if seconds <= 0 and not allow_zero:
         raise UsageProblem(f"{option} must be longer than zero, got {text!r}")
+    if not seconds <= max_days * 86400:  # also refuses inf, from a few hundred digits
+        limit = f"{max_days:g}d" if max_days > 2 else f"{max_days * 24:g}h"
+        raise UsageProblem(
+            f"{option} {text!r} is longer than the {limit} this option accepts",
+            f"give at most {limit}",
+        )
     return seconds
+
+
+def masked_url(url: str) -> str:
+    """``url`` as the CLI may print it: the password of ``user:password@`` masked.
+
+    Everything up to the last ``@`` is taken as credentials, so a password holding ``@``
+    or ``/`` is masked whole (the SDK's messages mask it the same way).
+    """
+    head, at, host = url.rpartition("@")
+    scheme, sep, userinfo = head.rpartition("://")
+    if not at or ":" not in userinfo:
+        return url
+    return f"{scheme}{sep}{userinfo.partition(':')[0]}:***@{host}"
 
 
 def non_empty(**values: str) -> None:

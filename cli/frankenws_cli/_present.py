@@ -11,7 +11,7 @@ from typing import Any
 
 from . import _output
 from ._context import AppContext
-from ._errors import INTERRUPTED, NOT_DONE, classify
+from ._errors import INTERRUPTED, NOT_DONE, classify, interruption
 
 __all__ = ["fail", "finish", "interrupted"]
 
@@ -61,6 +61,7 @@ def fail(obj: Any, exc: Exception) -> int:
     return failure.exit_code
 
 
-def interrupted() -> int:
-    _output.error("interrupted")
-    return INTERRUPTED
+def interrupted(exc: BaseException | None = None) -> int:
+    word, code = interruption(exc) if exc is not None else ("interrupted", INTERRUPTED)
+    _output.error(word)
+    return code

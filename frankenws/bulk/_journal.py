@@ -73,7 +73,10 @@ def load_journal(path: str | os.PathLike[str]) -> JournalState:
         ) from None
     except OSError as exc:
         raise InvalidArgument(f"cannot read journal {os.fspath(path)!r}: {exc}") from None
+    except UnicodeDecodeError:
+        text = ""  # refused below, as any other file that does not start with the header
     lines = text.splitlines()
+    _check_header(path, lines)
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -101,6 +104,25 @@ def load_journal(path: str | os.PathLike[str]) -> JournalState:
     return state
 
 
+def _check_header(path: str | os.PathLike[str], lines: list[str]) -> None:
+    """Refuse a file that does not start with a complete journal header.
+
+    The header is written and flushed when the journal is created, before any request,
+    so even a run killed at once leaves it whole; without this check any one-line or
+    empty file would be "resumed" and then appended to.
+    """
+    first = next((line for line in lines if line.strip()), "")
+    try:
+        header = json.loads(first)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("journal") != MAGIC:
+        raise InvalidArgument(
+            f"{os.fspath(path)!r} is not a frankenws bulk journal (it does not start with "
+            "the journal header); nothing was changed"
+        )
+
+
 class Journal:
     """Append-only journal file; every line is flushed before the next request goes out."""
 
@@ -108,7 +130,9 @@ class Journal:
         self.path = Path(path)
         try:
             exists = self.path.exists() and self.path.stat().st_size > 0
-            self._file: IO[str] = self.path.open("a", encoding="utf-8")
+            # 0600: the lines name servers and connections, and a resume trusts them.
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._file: IO[str] = os.fdopen(fd, "a", encoding="utf-8")
         except OSError as exc:
             raise InvalidArgument(f"cannot open journal {os.fspath(path)!r}: {exc}") from None
         if not exists:

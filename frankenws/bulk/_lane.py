@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from frankenws._calls import Call, Operation
 from frankenws._connection import FailureKind, check_request, transport_error
+from frankenws._deadline import collect_async
 from frankenws._drive import drive_async
 from frankenws._models import Response
 
@@ -53,7 +54,12 @@ class AiohttpLane:
             connector = aiohttp.UnixConnector(path=conn.uds, limit=self._concurrency)
         else:
             connector = aiohttp.TCPConnector(limit=self._concurrency, ssl=ssl_arg)
+        # A timeout before the request's headers were written means nothing left the
+        # machine: it is a connect failure (retried on resume), not an uncertain send.
+        tracing = aiohttp.TraceConfig()
+        tracing.on_request_headers_sent.append(_mark_sent)
         self._session = aiohttp.ClientSession(
+            trace_configs=[tracing],
             connector=connector,
             headers=conn.headers,
             timeout=aiohttp.ClientTimeout(total=conn.timeout),
@@ -78,6 +84,7 @@ class AiohttpLane:
         assert self._session is not None, "use the lane as an async context manager"
         conn = self._conn
         check_request(conn, call)
+        progress = _Progress()
         try:
             async with self._session.request(
                 call.method,
@@ -86,12 +93,36 @@ class AiohttpLane:
                 URL(conn.url(call), encoded=True),
                 data=call.body if call.body or call.method == "POST" else None,
                 allow_redirects=False,
+                trace_request_ctx=progress,
             ) as response:
-                body = await response.read()
+                body = await collect_async(
+                    response.headers,
+                    response.content.iter_any(),
+                    conn.max_response_bytes,
+                    conn.shown_url(call),
+                )
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 return Response(response.status, headers, body, conn.shown_url(call))
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            raise transport_error(_kind(exc), conn, call, exc) from exc
+            kind = _kind(exc)
+            if kind == "timeout" and not progress.sent:
+                kind = "connect"
+            raise transport_error(kind, conn, call, exc) from exc
+
+
+class _Progress:
+    """How far one request got (set by aiohttp's tracing)."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self) -> None:
+        self.sent = False
+
+
+async def _mark_sent(session: object, context: Any, params: object) -> None:
+    progress = context.trace_request_ctx
+    if isinstance(progress, _Progress):
+        progress.sent = True
 
 
 def _kind(exc: BaseException) -> FailureKind:

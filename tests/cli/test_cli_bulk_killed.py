@@ -21,8 +21,8 @@ from frankenws.testing import FakeFrankenPHP
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
 
-def test_sigkill_mid_job_leaves_finished_targets_audited(dirs):
-    """Each target is audited as it finishes, not after the job: SIGKILL loses none."""
+def _stop_mid_job(dirs, sig: int) -> tuple[list[str], subprocess.CompletedProcess[str]]:
+    """Run a 6-target bulk kill, send ``sig`` while the third kill is held, return the end."""
     fake = FakeFrankenPHP()
     ids = sorted(fake.connect("/load", id=f"load-{n}") for n in range(6))
     release = threading.Event()
@@ -41,21 +41,38 @@ def test_sigkill_mid_job_leaves_finished_targets_audited(dirs):
         command = [sys.executable, "-m", "frankenws_cli", "--url", server.admin_url]
         command += ["--concurrency", "1", "disconnect-route", "/load", "--yes"]
         job = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         try:
             wait_for(lambda: len(closing) == 3, timeout=60)
-            job.send_signal(signal.SIGKILL)
-            assert job.wait(timeout=30) == -signal.SIGKILL
+            job.send_signal(sig)
+            _, stderr = job.communicate(timeout=30)
         finally:
             release.set()
             if job.poll() is None:
                 job.kill()
                 job.wait()
+    return ids, subprocess.CompletedProcess(command, job.returncode, "", stderr)
 
+
+def test_sigkill_mid_job_leaves_finished_targets_audited(dirs):
+    """Each target is audited as it finishes, not after the job: SIGKILL loses none."""
+    ids, job = _stop_mid_job(dirs, signal.SIGKILL)
+    assert job.returncode == -signal.SIGKILL
     records = dirs.audit()
     assert [(r["target"], r["action"], r["result"]) for r in records] == [
         (ids[0], "kill", "done"),
         (ids[1], "kill", "done"),
     ]
     assert {r["command"] for r in records} == {"disconnect-route"}
+
+
+def test_sigterm_mid_job_stops_like_ctrl_c(dirs):
+    """SIGTERM (a service manager's stop): message, resume hint, audit, exit 143."""
+    ids, job = _stop_mid_job(dirs, signal.SIGTERM)
+    assert job.returncode == 143, job.stderr
+    assert "terminated (SIGTERM) after 2 target(s)" in job.stderr
+    assert "--resume" in job.stderr
+    assert "Traceback" not in job.stderr
+    done = [(r["target"], r["result"]) for r in dirs.audit() if r["result"] == "done"]
+    assert done == [(ids[0], "done"), (ids[1], "done")]

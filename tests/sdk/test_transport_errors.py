@@ -89,8 +89,12 @@ async def test_redirect_is_never_followed(canned_server, status):
         canned_server.reply(status, b"", "text/html", (("Location", "/frankenphp_ws/x"),))
     code = status.split()[0]
     with frankenws.Client(canned_server.url) as client:
-        with pytest.raises(frankenws.ProtocolError, match=f"{code} redirect.*encoding bug"):
+        with pytest.raises(frankenws.ProtocolError, match=f"{code} redirect") as info:
             client.kill_connection("x")
+        # What an old Go router (Caddy 2.6) does to escaped values, not a plea to report it.
+        assert "instead of running the call" in str(info.value)
+        assert "Go 1.21 and older" in str(info.value)
+        assert "bug" not in str(info.value)
         async with AiohttpLane(client, 1) as lane:
             with pytest.raises(frankenws.ProtocolError, match=f"{code} redirect"):
                 await lane.run(calls.kill_connection("x"))

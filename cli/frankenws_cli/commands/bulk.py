@@ -15,7 +15,7 @@ import typer
 from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import UsageProblem
 from frankenws_cli._jobs import BulkJob
-from frankenws_cli._parse import duration, non_empty
+from frankenws_cli._parse import MAX_GRACE_HOURS, duration, non_empty
 
 if TYPE_CHECKING:
     from frankenws.bulk import Plan
@@ -122,7 +122,7 @@ def maintenance(
     from frankenws import bulk
 
     obj = context_of(ctx)
-    seconds = duration(grace, "--grace", allow_zero=True)
+    seconds = duration(grace, "--grace", allow_zero=True, max_days=MAX_GRACE_HOURS / 24)
     plan = bulk.plan_maintenance(obj.client(), message, grace=seconds, route=route)
     return _job(obj, plan, resume, journal)
 

@@ -9,9 +9,10 @@ from typing import Any
 import typer
 
 import frankenws
-from frankenws_cli._context import AppContext, context_of, server_label
+from frankenws_cli._context import AppContext, context_of, new_client, server_label
 from frankenws_cli._errors import REJECTED, UNREACHABLE, USAGE, CliError, classify
 from frankenws_cli._output import Fields, Lines, Result, Stack, Table
+from frankenws_cli._parse import masked_url
 
 __all__ = ["register"]
 
@@ -21,7 +22,7 @@ LATENCY_SAMPLES = 5
 def _host_sent(url: str, explicit: str | None) -> str:
     """The Host header the SDK sends for ``url`` (Caddy compares it literally)."""
     try:
-        with frankenws.Client(url, host_header=explicit) as probe:
+        with new_client(frankenws.Client, url, host_header=explicit) as probe:
             return probe.host_header
     except frankenws.InvalidArgument:
         return "?"  # the settings check below reports the bad URL
@@ -84,7 +85,9 @@ def doctor(ctx: typer.Context) -> Result:
         _check_fleet(obj, data, check)
         return _result(data, code)
     url = str(settings.url.value)
-    data["url"], data["url_source"] = url, settings.url.origin
+    # The password of a proxy's basic auth stays out of the report (which gets pasted
+    # into tickets); the Host check below still uses the real URL.
+    data["url"], data["url_source"] = masked_url(url), settings.url.origin
     host = _host_sent(url, settings.host_header.value)
     data["host_header"] = host
     data["host_header_source"] = (
