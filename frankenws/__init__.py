@@ -7,7 +7,8 @@ fake server for tests. This module is the only public import path.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any as _Any
 
 from .__version__ import __version__
 from ._client import AsyncClient, Client
@@ -51,7 +52,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'frankenws' has no attribute {name!r}")
