@@ -8,9 +8,11 @@ own, one after the other within each round:
 * SDK: ``frankenws.Client(url).get_clients()``.
 
 Each process reports the wall time of the fetch alone (imports excluded), its RSS
-before the fetch and its peak RSS (``ru_maxrss``) after it. Ratios are taken within each
+before the fetch and its peak RSS (``ru_maxrss``) after it. A third process runs
+``frankenws --url URL clients --json`` with its output going to a file; its whole run
+(start-up included) is compared with the anchor's whole run. Ratios are taken within each
 round; the script prints min/median/max over ``--rounds``. Targets (issue 12): SDK at
-most 1.2x the anchor's time and at most 1.5x its peak RSS.
+most 1.2x the anchor's time and at most 1.5x its peak RSS; the CLI at most 1.5x the time.
 
 Run: ``python benchmarks/big_list.py [--ids 1000000] [--rounds 3]``. ``--smoke`` uses
 1,000 ids and one round and times nothing (CI).
@@ -20,9 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 SERVER = """
 import sys
@@ -64,14 +70,30 @@ VARIANTS = {
 }
 
 
-def measure(name: str, url: str) -> tuple[int, float, float, float]:
+def measure(name: str, url: str) -> tuple[int, float, float, float, float]:
     setup, fetch = VARIANTS[name]
     code = _MEASURE.format(setup=setup, fetch=fetch)
+    start = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", code, url], capture_output=True, text=True, check=True
     )
+    whole = time.perf_counter() - start
     count, elapsed, before, peak = json.loads(out.stdout)
-    return int(count), float(elapsed), float(before), float(peak)
+    return int(count), float(elapsed), float(before), float(peak), whole
+
+
+def cli_run(url: str) -> tuple[int, float]:
+    """Ids written and wall time of ``frankenws clients --json > file``."""
+    script = shutil.which("frankenws", path=str(Path(sys.executable).parent)) or "frankenws"
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "ids.json"
+        with target.open("wb") as out:
+            start = time.perf_counter()
+            subprocess.run([script, "--url", url, "clients", "--json"], stdout=out, check=True)
+            whole = time.perf_counter() - start
+        document = json.loads(target.read_bytes())
+    ids = document if isinstance(document, list) else document.get("clients", [])
+    return len(ids), whole
 
 
 def main() -> int:
@@ -93,10 +115,14 @@ def main() -> int:
     try:
         url = child.stdout.readline().strip()
         rounds = []
+        cli_times: list[float] = []
         for _ in range(args.rounds):
             row = {name: measure(name, url) for name in VARIANTS}
             assert all(r[0] == args.ids for r in row.values()), row
+            count, whole = cli_run(url)
+            assert count == args.ids, count
             rounds.append(row)
+            cli_times.append(whole)
     finally:
         child.stdin.close()
         child.wait()
@@ -122,6 +148,16 @@ def main() -> int:
             f"| {name} | {spread(times, '.2f')} | {spread(time_ratios, '.2f')} | "
             f"{spread(befores, '.0f')} | {spread(peaks, '.0f')} | {spread(peak_ratios, '.2f')} |"
         )
+    anchors = [r[anchor][4] for r in rounds]
+    print()
+    print("| whole process | s | ratio |")
+    print("|---|---:|---:|")
+    print(f"| python: curl + json.loads | {spread(anchors, '.2f')} | 1.00 |")
+    cli_ratios = [c / a for c, a in zip(cli_times, anchors, strict=True)]
+    print(
+        f"| `frankenws clients --json > file` | {spread(cli_times, '.2f')} | "
+        f"{spread(cli_ratios, '.2f')} |"
+    )
     return 0
 
 
