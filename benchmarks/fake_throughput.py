@@ -5,6 +5,11 @@ connections, 20 tagged); ``wrk`` (Debian package) drives it from another process
 thread and 16 connections for ``--seconds`` per route, after a 2 s warm-up. Reported:
 requests/s and mean latency as printed by wrk. On a 2-core machine wrk and the server
 share the CPU, so the figures are a floor. Run: ``python benchmarks/fake_throughput.py``.
+
+``--compare`` also starts a minimal aiohttp server in another child process that replays,
+for each route, the status and body the fake gave it once (same bytes, no logic), and
+measures both servers route by route, alternately, for ``--rounds`` rounds; it prints the
+ratio fake / aiohttp per route as min/median/max over the rounds.
 ``--smoke`` sends each route a few times with httpx instead (no wrk needed, nothing timed),
 so CI can check the script and its routes still work.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +44,37 @@ server.close()
 
 KILL_LUA = 'wrk.method = "POST"\n'
 
+REPLAY = """
+import sys, urllib.error, urllib.request
+from aiohttp import web
+fake, paths = sys.argv[1], sys.argv[2:]
+answers = {}
+for path in paths:
+    method, _, path = path.partition(" ")
+    request = urllib.request.Request(fake + path, method=method)
+    try:
+        with urllib.request.urlopen(request) as r:
+            answers[path] = (r.status, r.read(), r.headers.get("Content-Type"))
+    except urllib.error.HTTPError as e:
+        answers[path] = (e.code, e.read(), e.headers.get("Content-Type"))
+async def handle(request):
+    status, body, ctype = answers[request.path]
+    return web.Response(status=status, body=body, headers={"Content-Type": ctype})
+app = web.Application()
+app.router.add_route("*", "/{tail:.*}", handle)
+async def main():
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    print(f"http://127.0.0.1:{port}", flush=True)
+    import asyncio
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+import asyncio
+asyncio.run(main())
+"""
+
 ROUTES = [
     ("GET getClientsCount", "/frankenphp_ws/getClientsCount", None),
     ("GET getClients (100 ids)", "/frankenphp_ws/getClients", None),
@@ -55,10 +92,61 @@ def smoke(url: str) -> None:
             print(f"{label:<34} {response.status_code} (smoke run: nothing timed)")
 
 
+def wrk(url: str, path: str, lua: str | None, seconds: int, connections: int) -> tuple[float, str]:
+    """Requests/s and mean latency of ``wrk`` on one route (after a 2 s warm-up)."""
+    cmd = ["wrk", "-t1", f"-c{connections}", "-H", f"Host: {url[7:]}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        if lua:
+            script = Path(tmp, "s.lua")
+            script.write_text(lua)
+            cmd += ["-s", str(script)]
+        subprocess.run([*cmd, "-d2s", url + path], capture_output=True, check=True)
+        out = subprocess.run(
+            [*cmd, f"-d{seconds}s", url + path], capture_output=True, text=True, check=True
+        ).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    lat = re.search(r"Latency\s+([\d.]+\w+)", out)
+    return (float(rps.group(1)) if rps else 0.0), (lat.group(1) if lat else "?")
+
+
+def compare(url: str, args: argparse.Namespace) -> None:
+    """The fake and a replaying aiohttp server, route by route, alternately."""
+    paths = [("POST " if lua else "GET ") + path for _, path, lua in ROUTES]
+    replay = subprocess.Popen(
+        [sys.executable, "-c", REPLAY, url, *paths],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert replay.stdout is not None
+    assert replay.stdin is not None
+    try:
+        other = replay.stdout.readline().strip()
+        print(f"{args.rounds} rounds, {args.seconds} s per route and server; min / median / max")
+        print("| route | fake req/s | aiohttp req/s | ratio |")
+        print("|---|---:|---:|---:|")
+        for label, path, lua in ROUTES:
+            ours, theirs = [], []
+            for _ in range(args.rounds):
+                ours.append(wrk(url, path, lua, args.seconds, args.connections)[0])
+                theirs.append(wrk(other, path, lua, args.seconds, args.connections)[0])
+            ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+            cells = [
+                " / ".join(format(f(v), fmt) for f in (min, statistics.median, max))
+                for v, fmt in ((ours, ",.0f"), (theirs, ",.0f"), (ratios, ".2f"))
+            ]
+            print(f"| {label} | {' | '.join(cells)} |", flush=True)
+    finally:
+        replay.stdin.close()
+        replay.wait(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--compare", action="store_true", help="also a minimal aiohttp server")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -77,29 +165,13 @@ def main() -> None:
         if args.smoke:
             smoke(url)
             return
+        if args.compare:
+            compare(url, args)
+            return
         print(f"{'route':<34} {'req/s':>9} {'latency':>10}")
         for label, path, lua in ROUTES:
-            cmd = ["wrk", "-t1", f"-c{args.connections}", "-H", f"Host: {url[7:]}"]
-            with tempfile.TemporaryDirectory() as tmp:
-                if lua:
-                    script = Path(tmp, "s.lua")
-                    script.write_text(lua)
-                    cmd += ["-s", str(script)]
-                subprocess.run([*cmd, "-d2s", url + path], capture_output=True, check=True)
-                out = subprocess.run(
-                    [*cmd, f"-d{args.seconds}s", url + path],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-            rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-            lat = re.search(r"Latency\s+([\d.]+\w+)", out)
-            errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-            line = f"{label:<34} {float(rps.group(1)) if rps else 0:9.0f} "
-            line += f"{lat.group(1) if lat else '?':>10}"
-            if errors:
-                line += f"  ({errors.group(1)} non-2xx!)"
-            print(line, flush=True)
+            rps, latency = wrk(url, path, lua, args.seconds, args.connections)
+            print(f"{label:<34} {rps:9.0f} {latency:>10}", flush=True)
             time.sleep(0.5)
     finally:
         child.stdin.close()

@@ -64,7 +64,8 @@ def measure(
                 sdk_t.append(_time(wrapped, calls))
                 raw_t.append(_time(raw, calls))
             s, r = statistics.median(sdk_t), statistics.median(raw_t)
-            results[name] = (r * 1e6, s * 1e6, s / r)
+            ratios = [a / b for a, b in zip(sdk_t, raw_t, strict=True)]
+            results[name] = (r * 1e6, s * 1e6, s / r, min(ratios), max(ratios))
     return results
 
 
@@ -104,10 +105,17 @@ def main() -> None:
             args.calls,
             warmup,
         )
-    print(f"{'transport':<11} {'route':<20} {'httpx us':>9} {'frankenws us':>13} {'ratio':>6}")
+    # The ratio column is the ratio of the medians; min/max are the per-round ratios.
+    print(
+        f"{'transport':<11} {'route':<20} {'httpx us':>9} {'frankenws us':>13} {'ratio':>6}"
+        f" {'min':>5} {'max':>5}"
+    )
     for label, table in (("in-process", in_process), ("loopback", loopback)):
-        for name, (raw_us, sdk_us, ratio) in table.items():
-            print(f"{label:<11} {name:<20} {raw_us:9.1f} {sdk_us:13.1f} {ratio:6.2f}")
+        for name, (raw_us, sdk_us, ratio, low, high) in table.items():
+            print(
+                f"{label:<11} {name:<20} {raw_us:9.1f} {sdk_us:13.1f} {ratio:6.2f}"
+                f" {low:5.2f} {high:5.2f}"
+            )
 
 
 if __name__ == "__main__":

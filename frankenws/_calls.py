@@ -10,10 +10,9 @@ body (``_decode`` does). Strictly private.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._decode import (
     boolean,
@@ -30,10 +29,9 @@ from ._decode import (
 from ._encoding import encode_once, encode_query, encode_twice
 from ._endpoints import ENDPOINTS, Endpoint, by_name
 from ._exceptions import FrankenWSError, InvalidArgument
-from ._expr import Expr, expand, is_server_safe, is_wildcard, names, parse
 from ._models import QueuedMessage, Response
-from ._ranges import EXTRA_OPERATORS, StoredValueFilter, compile_numeric, in_filter
 from ._validate import (
+    EXTRA_OPERATORS,
     MAX_EXPIRE_SECONDS,
     check_positive,
     check_regex,
@@ -43,6 +41,12 @@ from ._validate import (
     route_filter,
     value_bytes,
 )
+
+if TYPE_CHECKING:
+    # Tag expressions and numeric ranges are imported where they are used: most calls
+    # never need them, and every CLI start-up would pay for them (docs/performance.md).
+    from ._expr import Expr
+    from ._ranges import StoredValueFilter
 
 __all__ = ["Call", "Flow", "Operation", "Steps", "calls"]
 
@@ -292,6 +296,8 @@ class _Calls:
     def send_to_tag_expression(
         self, expression: str, data: str | bytes, route: str | None = None
     ) -> Operation[int]:
+        from ._expr import is_server_safe, parse
+
         check_text(expression, "expression")
         payload = payload_bytes(data, allow_empty=True)
         if not is_server_safe(expression):
@@ -306,6 +312,8 @@ class _Calls:
         )
 
     def get_clients_by_tag_expression(self, expression: str) -> Operation[list[str]]:
+        from ._expr import is_server_safe, parse
+
         check_text(expression, "expression")
         if not is_server_safe(expression):
             expr = parse(expression)
@@ -413,6 +421,8 @@ def _extended_search(
     key: str, op: str, value: str | int | float | Sequence[str], route: str | None
 ) -> Operation[list[str]]:
     """gt/gte/lt/lte/in/exists, which the server does not know, as server-side regexes."""
+    from ._ranges import compile_numeric, in_filter
+
     filt: StoredValueFilter
     if op == "exists":
         return _server_search(key, "prefix", "", route)
@@ -453,6 +463,8 @@ def _filter_locally(key: str, filt: StoredValueFilter, route: str | None) -> Ste
 
 def _matching_ids(expr: Expr, route: str | None) -> Steps[list[str]]:
     """Evaluate a tag expression locally: one request per distinct tag."""
+    from ._expr import expand, is_wildcard, names
+
     patterns = names(expr)
     wildcards = sorted(p for p in patterns if is_wildcard(p))
     tags = {p for p in patterns if not is_wildcard(p)}
@@ -480,6 +492,8 @@ def _send_to_matching(expr: Expr, payload: bytes, route: str | None) -> Steps[in
         return len(targets)
     # send refuses an empty payload (the server crashes on it), so an empty frame goes
     # through a temporary tag, which also yields the server's own count of writes.
+    import uuid
+
     marker = f"frankenws-tmp-{uuid.uuid4().hex}"
     tagged: list[str] = []
     try:

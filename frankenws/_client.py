@@ -142,6 +142,13 @@ def _kind(exc: httpx.TransportError) -> FailureKind:
     return "other"
 
 
+def _default_async_transport(conn: Connection) -> httpx.AsyncBaseTransport | None:
+    """aiohttp's pool when installed: httpx's own slows down under concurrent calls."""
+    from . import _aiohttp_transport
+
+    return _aiohttp_transport.AiohttpTransport(conn) if _aiohttp_transport.available() else None
+
+
 def _user_agent() -> str:
     from .__version__ import __version__
 
@@ -310,6 +317,8 @@ class AsyncClient(BaseClient, AsyncOperations):
             max_response_bytes=max_response_bytes,
             allow_path=allow_path,
         )
+        if transport is None:
+            transport = _default_async_transport(self._connection)
         self._http = httpx.AsyncClient(**self._http_options(transport, asynchronous=True))
 
     async def aclose(self) -> None:

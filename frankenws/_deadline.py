@@ -29,6 +29,7 @@ __all__ = [
     "collect",
     "collect_async",
     "deadline",
+    "time_left",
     "too_large",
 ]
 
@@ -50,6 +51,12 @@ def deadline(seconds: float) -> Iterator[None]:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds until the current request's deadline (``None``: no deadline is set)."""
+    end = _DEADLINE.get()
+    return None if end is None else end - time.monotonic()
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:

@@ -41,6 +41,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 from ._exceptions import InvalidArgument
+from ._validate import EXTRA_OPERATORS, NUMERIC_OPERATORS
 
 __all__ = [
     "EXTRA_OPERATORS",
@@ -55,10 +56,6 @@ __all__ = [
     "int_range_regex",
     "is_number",
 ]
-
-NUMERIC_OPERATORS = ("gt", "gte", "lt", "lte")
-EXTRA_OPERATORS = (*NUMERIC_OPERATORS, "in", "exists")
-"""Operators the SDK implements on top of the server's ten."""
 
 MAX_REGEX_DIGITS = 100
 """Bounds with more digits on either side of the point get no pattern.

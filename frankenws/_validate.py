@@ -12,10 +12,11 @@ import re
 from typing import Any
 
 from ._exceptions import InvalidArgument
-from ._ranges import EXTRA_OPERATORS
 
 __all__ = [
+    "EXTRA_OPERATORS",
     "MAX_EXPIRE_SECONDS",
+    "NUMERIC_OPERATORS",
     "MAX_PAYLOAD",
     "SERVER_SEARCH_OPERATORS",
     "check_positive",
@@ -26,6 +27,13 @@ __all__ = [
     "route_filter",
     "value_bytes",
 ]
+
+NUMERIC_OPERATORS = ("gt", "gte", "lt", "lte")
+EXTRA_OPERATORS = (*NUMERIC_OPERATORS, "in", "exists")
+"""Operators the SDK implements on top of the server's ten (in ``_ranges``).
+
+Declared here rather than beside their implementation so that checking an operator
+does not import ``_ranges`` (and ``decimal``): every CLI start-up would pay for it."""
 
 MAX_PAYLOAD = 16 * 1024 * 1024
 """gws refuses to write a larger frame and closes the connection instead."""

@@ -7,6 +7,7 @@ private; nothing here imports typer.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from . import _output
@@ -18,12 +19,13 @@ __all__ = ["fail", "finish", "interrupted"]
 
 def finish(obj: Any, value: Any) -> int:
     """Show a command's return value; returns the exit code it asks for."""
-    from ._jobs import BulkJob, execute
-
     mode: _output.Mode = obj.mode if isinstance(obj, AppContext) else "auto"
-    if isinstance(value, BulkJob):
+    # A BulkJob can only exist once _jobs is imported; not importing it here keeps it
+    # (and its dependencies) out of the start-up of commands that never build one.
+    jobs = sys.modules.get(f"{__package__}._jobs")
+    if jobs is not None and isinstance(value, jobs.BulkJob):
         assert isinstance(obj, AppContext)
-        value = execute(obj, value)
+        value = jobs.execute(obj, value)
     if isinstance(value, _output.Result):
         _ok_is_the_exit_code(value)
         _output.emit(value, mode=mode)

@@ -25,6 +25,12 @@ from ._tables import RecordedMessage
 from ._transport import FakeTransport
 from ._versions import DEFAULT_CADDY, DEFAULT_GO, Versions
 
+MAX_CLOSED_PEERS = 100_000
+"""How many closed virtual connections keep their frames for :meth:`FakeFrankenPHP.received`.
+
+Open ones are always kept. Like the event log's bound, this keeps a long-running fake
+(a load-test target opening and killing connections for hours) at a flat size."""
+
 if TYPE_CHECKING:
     from frankenws import AsyncClient, Client
 
@@ -100,6 +106,7 @@ class FakeFrankenPHP:
             versions=versions,
         )
         self._peers: dict[str, VirtualPeer] = {}
+        self._peer_limit = MAX_CLOSED_PEERS + MAX_CLOSED_PEERS // 10
         self._transport: FakeTransport | None = None
 
     # Hooks can be (re)assigned at any time, e.g. after the fixture built the fake.
@@ -207,7 +214,17 @@ class FakeFrankenPHP:
         peer = VirtualPeer()
         conn_id = self.state.open_connection(route, peer, id=id, headers=headers)
         self._peers[conn_id] = peer
+        if len(self._peers) > self._peer_limit:
+            self._forget_oldest_closed_peers()
         return conn_id
+
+    def _forget_oldest_closed_peers(self) -> None:
+        # In batches, and rebuilt in insertion order: dropping one entry per connect
+        # would scan the whole dict each time.
+        closed = [id for id, peer in self._peers.items() if not peer.is_open]
+        drop = set(closed[: max(0, len(closed) - MAX_CLOSED_PEERS)])
+        self._peers = {id: peer for id, peer in self._peers.items() if id not in drop}
+        self._peer_limit = len(self._peers) + MAX_CLOSED_PEERS // 10
 
     def _peer(self, id: str) -> VirtualPeer:
         current = self.state.peer(id)
@@ -229,7 +246,8 @@ class FakeFrankenPHP:
     def received(self, id: str) -> list[bytes]:
         """Binary frames delivered to the virtual connection, in order.
 
-        Still available after the connection closed or was renamed (by either id).
+        Still available after the connection closed or was renamed (by either id),
+        for the most recent 100,000 closed connections.
         """
         return list(self._peer(id).frames)
 

@@ -1,0 +1,165 @@
+"""A very long list of ids: ``Client.get_clients()`` versus ``curl`` + ``json.loads``.
+
+Method: the fake in a child process with ``--ids`` registered connections (ids of 32
+hex characters, as the server makes them). Each variant runs in a fresh process of its
+own, one after the other within each round:
+
+* anchor: ``curl -s URL`` read by ``subprocess.run`` and parsed with ``json.loads``;
+* SDK: ``frankenws.Client(url).get_clients()``.
+
+Each process reports the wall time of the fetch alone (imports excluded), its RSS
+before the fetch and its peak RSS (``ru_maxrss``) after it. A third process runs
+``frankenws --url URL clients --json`` with its output going to a file; its whole run
+(start-up included) is compared with the anchor's whole run. Ratios are taken within each
+round; the script prints min/median/max over ``--rounds``. Targets (issue 12): SDK at
+most 1.2x the anchor's time and at most 1.5x its peak RSS; the CLI at most 1.5x the time.
+
+Run: ``python benchmarks/big_list.py [--ids 1000000] [--rounds 3]``. ``--smoke`` uses
+1,000 ids and one round and times nothing (CI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SERVER = """
+import sys
+from frankenws.testing import FakeFrankenPHP
+fake = FakeFrankenPHP()
+for i in range({ids}):
+    fake.connect("/chat", id="%032x" % i)
+server = fake.serve()
+print(server.admin_url, flush=True)
+sys.stdin.read()
+server.close()
+"""
+
+_MEASURE = """
+import json, resource, sys, time
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+url = sys.argv[1] + "/frankenphp_ws/getClients"
+{setup}
+before = rss()
+start = time.perf_counter()
+{fetch}
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps([len(ids), elapsed, before, peak]))
+"""
+
+VARIANTS = {
+    "curl + json.loads": (
+        "import subprocess",
+        "ids = json.loads(subprocess.run(['curl', '-s', url], capture_output=True,"
+        " check=True).stdout)['clients']",
+    ),
+    "Client.get_clients()": (
+        "import frankenws; client = frankenws.Client(sys.argv[1])",
+        "ids = client.get_clients()",
+    ),
+}
+
+
+def measure(name: str, url: str) -> tuple[int, float, float, float, float]:
+    setup, fetch = VARIANTS[name]
+    code = _MEASURE.format(setup=setup, fetch=fetch)
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", code, url], capture_output=True, text=True, check=True
+    )
+    whole = time.perf_counter() - start
+    count, elapsed, before, peak = json.loads(out.stdout)
+    return int(count), float(elapsed), float(before), float(peak), whole
+
+
+def cli_run(url: str) -> tuple[int, float]:
+    """Ids written and wall time of ``frankenws clients --json > file``."""
+    script = shutil.which("frankenws", path=str(Path(sys.executable).parent)) or "frankenws"
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "ids.json"
+        with target.open("wb") as out:
+            start = time.perf_counter()
+            subprocess.run([script, "--url", url, "clients", "--json"], stdout=out, check=True)
+            whole = time.perf_counter() - start
+        document = json.loads(target.read_bytes())
+    ids = document if isinstance(document, list) else document.get("clients", [])
+    return len(ids), whole
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ids", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="1,000 ids, one round (CI)")
+    args = parser.parse_args()
+    if args.smoke:
+        args.ids, args.rounds = 1000, 1
+    child = subprocess.Popen(
+        [sys.executable, "-c", SERVER.format(ids=args.ids)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdin is not None
+    try:
+        url = child.stdout.readline().strip()
+        rounds = []
+        cli_times: list[float] = []
+        for _ in range(args.rounds):
+            row = {name: measure(name, url) for name in VARIANTS}
+            assert all(r[0] == args.ids for r in row.values()), row
+            count, whole = cli_run(url)
+            assert count == args.ids, count
+            rounds.append(row)
+            cli_times.append(whole)
+    finally:
+        child.stdin.close()
+        child.wait()
+    if args.smoke:
+        print("smoke run: both variants fetched every id once; nothing timed")
+        return 0
+
+    def spread(values: list[float], fmt: str) -> str:
+        ordered = (min(values), statistics.median(values), max(values))
+        return " / ".join(format(v, fmt) for v in ordered)
+
+    anchor = "curl + json.loads"
+    print(f"{args.ids:,} ids, {args.rounds} rounds; min / median / max")
+    print("| variant | fetch s | ratio | RSS before MB | peak RSS MB | ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in VARIANTS:
+        times = [r[name][1] for r in rounds]
+        time_ratios = [r[name][1] / r[anchor][1] for r in rounds]
+        befores = [r[name][2] for r in rounds]
+        peaks = [r[name][3] for r in rounds]
+        peak_ratios = [r[name][3] / r[anchor][3] for r in rounds]
+        print(
+            f"| {name} | {spread(times, '.2f')} | {spread(time_ratios, '.2f')} | "
+            f"{spread(befores, '.0f')} | {spread(peaks, '.0f')} | {spread(peak_ratios, '.2f')} |"
+        )
+    anchors = [r[anchor][4] for r in rounds]
+    print()
+    print("| whole process | s | ratio |")
+    print("|---|---:|---:|")
+    print(f"| python: curl + json.loads | {spread(anchors, '.2f')} | 1.00 |")
+    cli_ratios = [c / a for c, a in zip(cli_times, anchors, strict=True)]
+    print(
+        f"| `frankenws clients --json > file` | {spread(cli_times, '.2f')} | "
+        f"{spread(cli_ratios, '.2f')} |"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

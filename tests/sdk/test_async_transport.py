@@ -1,0 +1,68 @@
+"""``AsyncClient`` sends through aiohttp when it is installed: same answers, same errors.
+
+httpx's own asyncio pool slows down under concurrent calls (docs/performance.md,
+"AsyncClient under concurrency"); these tests pin what must not change with the faster
+transport. The contract suite's ``api`` fixture and test_transport_errors.py run the rest
+of the SDK's behaviour through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+
+import frankenws
+from frankenws.testing import FakeFrankenPHP
+
+# Ids whose escapes httpx or aiohttp would "normalise" if either re-encoded the path.
+AWKWARD_IDS = ["a/b", "..", ".", "50%", "sp ace", "q?x=1", "h#f", "ü", "a%2Fb", "%zz"]
+
+
+def test_async_client_sends_through_aiohttp_when_installed():
+    # The client runs in a process of its own: the loopback fake itself uses aiohttp.
+    code = (
+        "import asyncio, sys, frankenws\n"
+        "async def main(url):\n"
+        "    async with frankenws.AsyncClient(url) as client:\n"
+        "        return await client.get_clients()\n"
+        "before = 'aiohttp' in sys.modules\n"
+        "print(before, asyncio.run(main(sys.argv[1])), 'aiohttp' in sys.modules)\n"
+    )
+    fake = FakeFrankenPHP()
+    fake.connect("/chat", id="c1")
+    with fake.serve() as server:
+        out = subprocess.run(
+            [sys.executable, "-c", code, server.admin_url],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    assert out.stdout.strip() == "False ['c1'] True"
+
+
+async def test_concurrent_calls_with_awkward_ids_reach_the_server_exactly():
+    fake = FakeFrankenPHP()
+    ids = [f"{base}-{n}" for base in AWKWARD_IDS for n in range(13)]
+    for conn in ids:
+        fake.connect("/chat", id=conn)
+        fake.tag_client(conn, "t")
+    with fake.serve() as server:
+        async with frankenws.AsyncClient(server.admin_url) as client:
+            tags = await asyncio.gather(*(client.get_client_tags(c) for c in ids))
+            killed = await asyncio.gather(*(client.kill_connection(c) for c in ids))
+            assert await client.get_clients() == []
+    assert tags == [["t"]] * len(ids)
+    assert all(killed)
+    # Each request reached the route with its id decoded to exactly the one sent.
+    assert sorted(e.connection for e in fake.events if e.type == "close") == sorted(ids)
+
+
+async def test_reset_mid_request_is_a_plain_transport_error(resetting_server):
+    async with frankenws.AsyncClient(resetting_server) as client:
+        with pytest.raises(frankenws.TransportError) as info:
+            await client.kill_connection("x")
+    assert type(info.value) is frankenws.TransportError
+    assert "may or may not have been applied" in str(info.value)
