@@ -44,6 +44,7 @@ __all__ = [
     "emit_stream",
     "error",
     "note",
+    "note_view",
     "printable",
     "progress",
     "warning",
@@ -362,6 +363,13 @@ def _styled(prefix: str, colour: str) -> str:
 def note(text: str) -> None:
     """An informational message for humans."""
     sys.stderr.write(printable(text) + "\n")
+    sys.stderr.flush()
+
+
+def note_view(view: View) -> None:
+    """A view shown to the operator on stderr (a plan before its prompt): drawn as a
+    table, since stdout may be a file while the operator watches the terminal."""
+    view.render(sys.stderr, "table")
     sys.stderr.flush()
 
 

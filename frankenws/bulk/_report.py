@@ -12,6 +12,8 @@ from typing import Any
 
 __all__ = ["BulkReport", "Outcome"]
 
+STATUSES = ("done", "not_found", "failed", "skipped", "uncertain", "not_attempted")
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -24,8 +26,10 @@ class Outcome:
             already gone); ``"failed"`` (an error, see ``error``); ``"skipped"`` (already
             handled by the run recorded in the resumed journal); ``"uncertain"`` (a send
             left but its answer never came — a timeout, a dropped connection, or an
-            interrupted run — so it may have been delivered; never sent again).
-        error: The error message for ``failed`` and ``uncertain``.
+            interrupted run — so it may have been delivered; never sent again);
+            ``"not_attempted"`` (the job stopped first, e.g. the server went away;
+            a resume does it).
+        error: The error message for ``failed``, ``uncertain`` and ``not_attempted``.
     """
 
     target: str
@@ -55,6 +59,9 @@ class BulkReport:
     URL when aiohttp is installed), ``"httpx-threads"`` (a ``Client``'s own sender in a
     thread pool) or ``"httpx-async"`` (an ``AsyncClient``'s own sender). For diagnostics;
     not part of :meth:`to_dict`."""
+    stopped: str | None = None
+    """Why the job stopped before every target was tried (the rest is ``not_attempted``),
+    e.g. the server stopped answering; ``None`` when it went through."""
 
     def by_status(self, status: str, action: str | None = None) -> list[str]:
         """Targets with this status (optionally only for one step)."""
@@ -85,12 +92,18 @@ class BulkReport:
         return self.by_status("uncertain")
 
     @property
+    def not_attempted(self) -> list[str]:
+        return self.by_status("not_attempted")
+
+    @property
     def ok(self) -> bool:
-        """True when nothing failed and nothing is uncertain."""
-        return not any(o.status in ("failed", "uncertain") for o in self.outcomes)
+        """True when nothing failed, nothing is uncertain and every target was tried."""
+        return self.stopped is None and not any(
+            o.status in ("failed", "uncertain", "not_attempted") for o in self.outcomes
+        )
 
     def counts(self, action: str | None = None) -> dict[str, int]:
-        result = dict.fromkeys(("done", "not_found", "failed", "skipped", "uncertain"), 0)
+        result = dict.fromkeys(STATUSES, 0)
         for o in self.outcomes:
             if action is None or o.action == action:
                 result[o.status] += 1
@@ -104,6 +117,7 @@ class BulkReport:
             "started": self.started.isoformat(),
             "finished": self.finished.isoformat() if self.finished else None,
             "notes": list(self.notes),
+            "stopped": self.stopped,
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
 
@@ -130,7 +144,11 @@ class BulkReport:
 
 def _line(counts: dict[str, int]) -> str:
     parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("done", "not_found", "failed")]
-    parts += [f"{counts[k]} {k}" for k in ("skipped", "uncertain") if counts[k]]
+    parts += [
+        f"{counts[k]} {k.replace('_', ' ')}"
+        for k in ("skipped", "uncertain", "not_attempted")
+        if counts[k]
+    ]
     return ", ".join(parts)
 
 

@@ -153,6 +153,9 @@ async def _run_maintenance(
     )
     ctx.total = len(warned)
     await ctx.apply(_send_step("warn", warning, params.route), warned)
+    if ctx.breaker.reason is not None:  # the server is gone: no grace, the kills wait too
+        ctx.total += len(warned)
+        return await ctx.apply(_kill_step(), warned)
     await wait(params.grace)
     # Connections that arrived during the grace period go too: it is a maintenance.
     try:
@@ -191,12 +194,15 @@ async def _run_matching(
     def killed(outcome: Outcome) -> bool:
         if outcome.status == "done":
             return True
+        if ctx.resume is None:
+            return False
+        before = ctx.resume.last.get(("kill", outcome.target))
         # Resumed: the kill was done by the interrupted run, which may have stopped
         # before sending its alert. The notify step below skips it if it was sent.
-        return (
-            outcome.status == "skipped"
-            and ctx.resume is not None
-            and ctx.resume.last.get(("kill", outcome.target)) == "done"
+        # A kill interrupted in flight that now finds the connection gone most likely
+        # did it: the alert is owed as well.
+        return (outcome.status == "skipped" and before == "done") or (
+            outcome.status == "not_found" and before == "uncertain"
         )
 
     async def alert(outcome: Outcome) -> None:

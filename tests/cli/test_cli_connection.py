@@ -42,6 +42,7 @@ def test_kill_many_json(cli, fake):
         "failed": 0,
         "skipped": 0,
         "uncertain": 0,
+        "not_attempted": 0,
     }
     assert doc["outcomes"] == [
         {"target": "c-alice", "action": "kill", "status": "done"},
