@@ -267,8 +267,14 @@ def _default_view(data: Any) -> View:
 def _console(out: IO[str], *, stderr: bool = False, width: int | None = None) -> Console:
     from rich.console import Console
 
+    class QuietConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1 here; a closed pipe is handled once, in _present.
+            self.quiet = True
+            raise BrokenPipeError
+
     # Built per call: CliRunner swaps sys.stdout between invocations.
-    return Console(
+    return QuietConsole(
         file=out,
         stderr=stderr,
         width=width,
@@ -349,6 +355,20 @@ def _emit_live(items: Iterator[Result]) -> int:
             live.update(Group(*parts), refresh=True)
             code = result.exit_code
     return code
+
+
+def stdout_closed() -> None:
+    """Stdout's reader went away: send whatever is still buffered, and all later
+    output, to the null device, so Python's final flush does not fail either."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (CliRunner)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
 
 
 # --- messages (stderr) -------------------------------------------------------------------

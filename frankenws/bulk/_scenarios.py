@@ -189,6 +189,15 @@ async def _run_matching(
     targets: list[str],
     notify: Notify | None,
 ) -> list[Outcome]:
+    if ctx.resume is not None:
+        # A plan made again for the resume no longer lists the connections the
+        # interrupted run killed; the alerts owed for them come from its journal.
+        planned = set(targets)
+        targets = targets + sorted(
+            target
+            for (action, target), status in ctx.resume.last.items()
+            if action == "kill" and status in ("done", "uncertain") and target not in planned
+        )
     ctx.total = len(targets) * 2
 
     def killed(outcome: Outcome) -> bool:

@@ -1,0 +1,151 @@
+"""Prompts and pipes, on a real ``frankenws`` process against the loopback fake.
+
+A bulk job's plan is shown bounded and on stderr, with a prompt naming the action, the
+count and the server, so the operator sees both even with stdout redirected. A closed
+stdout (the reader of a pipe went away) never cancels a job or turns into an error.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from frankenws.testing import FakeFrankenPHP
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="pipes and /dev/null are POSIX")
+
+
+def environment(dirs: Any) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRANKENWS_")}
+    env.update(XDG_CONFIG_HOME=str(dirs.config), XDG_STATE_HOME=str(dirs.state), COLUMNS="80")
+    return env
+
+
+def frankenws(dirs: Any, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "frankenws_cli", *args],
+        env=environment(dirs),
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def crowd():
+    fake = FakeFrankenPHP()
+    for n in range(1695):
+        fake.connect("/load", id=f"load-{n:04}")
+    with fake.serve() as server:
+        yield fake, server
+
+
+def test_prompt_and_bounded_plan_reach_the_operator_with_stdout_redirected(dirs, crowd, tmp_path):
+    fake, server = crowd
+    out = tmp_path / "out.txt"
+    with out.open("w") as stdout:
+        answered = frankenws(
+            dirs,
+            "--url",
+            server.admin_url,
+            "disconnect-route",
+            "/load",
+            input="n\n",
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+        )
+    assert answered.returncode == 1
+    assert out.read_text() == ""  # nothing but the report ever goes to stdout
+    err = answered.stderr
+    assert err.startswith("disconnect 1695 connection(s) on route '/load'\n")
+    assert "load-0000" in err
+    assert "load-0009" in err
+    assert "load-0010" not in err
+    assert "… 1,685 more; --json for all" in err
+    host = server.admin_url.partition("://")[2]
+    assert f"Disconnect 1,695 connection(s) on {host}? [y/N]" in err
+    assert len(err.splitlines()) < 25  # the prompt does not scroll away
+    assert len(fake.get_clients()) == 1695
+
+
+def test_maintenance_prompt_says_it_warns_first(dirs, crowd):
+    _, server = crowd
+    refused = frankenws(
+        dirs,
+        "--url",
+        server.admin_url,
+        "maintenance",
+        "--route",
+        "/load",
+        input="",
+        capture_output=True,
+    )
+    assert refused.returncode == 1
+    host = server.admin_url.partition("://")[2]
+    assert f"Warn and then disconnect 1,695 connection(s) on {host}? [y/N]" in refused.stderr
+
+
+def into_closed_pipe(dirs: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run with stdout a pipe whose reader is already gone, like ``| head -1`` after its
+    line: every write to it fails with EPIPE."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return frankenws(
+            dirs, *args, stdin=subprocess.DEVNULL, stdout=write, stderr=subprocess.PIPE
+        )
+    finally:
+        os.close(write)
+
+
+def test_closed_pipe_does_not_cancel_a_bulk_job(dirs, crowd):
+    """--yes | head -1: the job runs to the end, exit 0, no error, all in the audit log."""
+    fake, server = crowd
+    done = into_closed_pipe(dirs, "--url", server.admin_url, "disconnect-route", "/load", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr.lower()
+    assert fake.get_clients() == []
+    assert len(dirs.audit()) == 1695
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["clients"],
+        ["clients", "--json"],
+        ["kill", "load-0001", "load-0002", "load-0003"],
+        ["clients", "-o", "wide"],
+    ],
+    ids=["clients", "clients-json", "kill", "clients-wide"],
+)
+def test_closed_pipe_is_quiet_for_every_command(dirs, crowd, args):
+    """Every command: its work is done, nothing is reported as an error, and the exit
+    code is the command's own."""
+    fake, server = crowd
+    done = into_closed_pipe(dirs, "--url", server.admin_url, *args)
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr.lower()
+    assert "Exception" not in done.stderr
+    if args[0] == "kill":
+        assert {"load-0001", "load-0002", "load-0003"}.isdisjoint(fake.get_clients())
+
+
+def test_head_1_pipeline(dirs, crowd):
+    """The real thing: a shell pipeline whose reader stops after one line."""
+    fake, server = crowd
+    command = [sys.executable, "-m", "frankenws_cli", "--url", server.admin_url, "clients"]
+    shell = subprocess.run(
+        ["sh", "-c", " ".join(command) + " | head -1"],
+        env=environment(dirs),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shell.stdout.splitlines()[0].split("\t")[0] == "load-0000"
+    assert "error" not in shell.stderr.lower()
+    assert "Exception" not in shell.stderr
+    assert len(fake.get_clients()) == 1695
