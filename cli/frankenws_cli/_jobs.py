@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from . import _output
 from ._context import AppContext
 from ._errors import NOT_DONE, UNREACHABLE, Interrupted, NotDone, UsageProblem
-from ._output import Lines, Result, Stack, Table
+from ._output import Lines, Result, Stack, Table, View
 
 if TYPE_CHECKING:
     from frankenws.bulk import BulkReport, Outcome, Plan
@@ -53,6 +53,8 @@ class BulkJob:
         confirm: Ask before running (unless ``--yes``).
         strict: ``not_found`` targets also make the exit code 1 (``kill`` of given ids;
             in a planned job they only mean the connection left in the meantime).
+        view: How to show the report (default: the targets not done, then a summary).
+        notes: Extra notes about the report.
     """
 
     plan: Plan | None
@@ -61,6 +63,8 @@ class BulkJob:
     journal: Path | None = None
     confirm: bool = True
     strict: bool = False
+    view: Callable[[BulkReport], View] | None = None
+    notes: Callable[[BulkReport], list[str]] | None = None
 
 
 PREVIEW_ROWS = 10
@@ -186,9 +190,10 @@ def execute(app: AppContext, job: BulkJob) -> Result:
     code = 0 if report.ok and not (job.strict and report.not_found) else NOT_DONE
     result = Result(
         {"plan": planned, "report": data, "dry_run": False} if plan is not None else data,
-        report_view(report, name=app.command),
+        job.view(report) if job.view else report_view(report, name=app.command),
         exit_code=UNREACHABLE if report.stopped else code,
         warnings=list(report.notes),
+        notes=job.notes(report) if job.notes else [],
     )
     if report.stopped:
         result.warnings.append(
