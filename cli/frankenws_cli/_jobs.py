@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,9 @@ class BulkJob:
             in a planned job they only mean the connection left in the meantime).
         view: How to show the report (default: the targets not done, then a summary).
         notes: Extra notes about the report.
+        advice: Warnings shown with the plan (a tag nobody holds, a likely typo).
+        doubtful: An empty plan is more likely a mistake than "nothing to do" (a name
+            close to an existing one): exit 1, not 0.
     """
 
     plan: Plan | None
@@ -65,6 +68,8 @@ class BulkJob:
     strict: bool = False
     view: Callable[[BulkReport], View] | None = None
     notes: Callable[[BulkReport], list[str]] | None = None
+    advice: list[str] = field(default_factory=list)
+    doubtful: bool = False
 
 
 PREVIEW_ROWS = 10
@@ -131,9 +136,22 @@ def execute(app: AppContext, job: BulkJob) -> Result:
                 "(--json lists them with the reason)"
             )
         if app.dry_run:
-            return Result(base, plan_view(plan), notes=[*notes, "dry run: nothing was changed"])
+            return Result(
+                base,
+                plan_view(plan),
+                notes=[*notes, "dry run: nothing was changed"],
+                warnings=list(job.advice),
+            )
         if not plan.targets:
-            return Result(base, plan_view(plan), notes=[*notes, "nothing to do"])
+            return Result(
+                base,
+                plan_view(plan),
+                exit_code=NOT_DONE if job.doubtful else 0,
+                notes=[*notes, "nothing to do"],
+                warnings=list(job.advice),
+            )
+        for text in job.advice:
+            _output.warning(text)
         # The preview is for the operator, not the data stream: stderr, bounded, so the
         # prompt stays on screen and stdout (maybe a file) gets only the report.
         if job.confirm and not app.yes:
@@ -188,6 +206,9 @@ def execute(app: AppContext, job: BulkJob) -> Result:
     else:
         kept = journal or job.resume
     code = 0 if report.ok and not (job.strict and report.not_found) else NOT_DONE
+    unheard = report.by_status("not_found", "notify")
+    if unheard:  # the kills are done, but nobody was told: not "all went well"
+        code = NOT_DONE
     result = Result(
         {"plan": planned, "report": data, "dry_run": False} if plan is not None else data,
         job.view(report) if job.view else report_view(report, name=app.command),
@@ -195,6 +216,11 @@ def execute(app: AppContext, job: BulkJob) -> Result:
         warnings=list(report.notes),
         notes=job.notes(report) if job.notes else [],
     )
+    if unheard:
+        result.warnings.append(
+            f"{len(unheard):,} alert(s) reached nobody: no connection held the tag "
+            "when they were sent"
+        )
     if report.stopped:
         result.warnings.append(
             f"stopped: {report.stopped}; {len(report.not_attempted):,} target(s) not attempted"

@@ -7,6 +7,7 @@ happen in ``_jobs``. ``--dry-run`` stops after the plan.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -57,7 +58,21 @@ or the confirmation was refused.
 """
 
 
-def _job(obj: AppContext, plan: Plan, resume: Path | None, journal: Path | None) -> BulkJob:
+def _near(given: str, known: list[str]) -> str | None:
+    """A known name close enough to ``given`` to be what the operator meant."""
+    close = difflib.get_close_matches(given, known, n=1, cutoff=0.75)
+    return close[0] if close and close[0] != given else None
+
+
+def _job(
+    obj: AppContext,
+    plan: Plan,
+    resume: Path | None,
+    journal: Path | None,
+    *,
+    advice: list[str] | None = None,
+    doubtful: bool = False,
+) -> BulkJob:
     from frankenws import bulk
 
     if resume is not None and not resume.exists():
@@ -78,7 +93,9 @@ def _job(obj: AppContext, plan: Plan, resume: Path | None, journal: Path | None)
             timeout=WAIT_CLOSED_SECONDS,
         )
 
-    return BulkJob(plan, run, resume=resume, journal=journal)
+    return BulkJob(
+        plan, run, resume=resume, journal=journal, advice=advice or [], doubtful=doubtful
+    )
 
 
 def disconnect_user(
@@ -187,7 +204,9 @@ def disconnect_route(
 
     obj = context_of(ctx)
     plan = bulk.plan_disconnect_route(obj.client(), route)
-    return _job(obj, plan, resume, journal)
+    near = None if plan.targets else _near(route, obj.client().list_routes())
+    advice = [f"no connection is on route {route!r}; did you mean {near!r}?"] if near else []
+    return _job(obj, plan, resume, journal, advice=advice, doubtful=near is not None)
 
 
 def sweep(
@@ -221,8 +240,16 @@ def sweep(
     from frankenws import bulk
 
     obj = context_of(ctx)
-    plan = bulk.plan_disconnect_matching(obj.client(), key, op, value, notify_tag=notify_tag)
-    return _job(obj, plan, resume, journal)
+    client = obj.client()
+    plan = bulk.plan_disconnect_matching(client, key, op, value, notify_tag=notify_tag)
+    advice = []
+    if notify_tag is not None and client.get_tag_count(notify_tag) == 0:
+        near = _near(notify_tag, client.get_tags())
+        advice.append(
+            f"no connection holds tag {notify_tag!r}: the alerts would reach nobody"
+            + (f"; did you mean {near!r}?" if near else "")
+        )
+    return _job(obj, plan, resume, journal, advice=advice)
 
 
 def register(app: typer.Typer) -> None:
