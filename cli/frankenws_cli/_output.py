@@ -47,6 +47,7 @@ __all__ = [
     "note_view",
     "printable",
     "progress",
+    "spinner",
     "warning",
 ]
 
@@ -413,6 +414,23 @@ def confirm(question: str) -> bool:
     if not line:
         sys.stderr.write("\n")
     return line.strip().lower() in ("y", "yes")
+
+
+@contextmanager
+def spinner(label: str) -> Iterator[Callable[[int], None]]:
+    """A spinner on stderr (a terminal only) while reading; ``tick(n)`` shows a count."""
+    if not sys.stderr.isatty():
+        yield lambda _count: None
+        return
+    from rich.status import Status
+
+    status = Status(label, console=_console(sys.stderr, stderr=True))
+
+    def tick(count: int) -> None:
+        status.update(f"{label}: {count:,} value(s) read")
+
+    with status:
+        yield tick
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -149,3 +150,69 @@ def test_head_1_pipeline(dirs, crowd):
     assert "error" not in shell.stderr.lower()
     assert "Exception" not in shell.stderr
     assert len(fake.get_clients()) == 1695
+
+
+def test_unwritable_audit_log_stops_before_planning(dirs, crowd, tmp_path):
+    """The job would fail on the audit log anyway: it says so before reading the server."""
+    fake, server = crowd
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    done = frankenws(
+        dirs,
+        "--url",
+        server.admin_url,
+        "--audit-log",
+        str(blocked / "audit.jsonl"),
+        "disconnect-route",
+        "/load",
+        "--yes",
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+    )
+    assert done.returncode != 0
+    assert "audit" in done.stderr
+    assert "disconnect 1695" not in done.stderr + done.stdout  # no plan was made
+    assert len(fake.get_clients()) == 1695
+
+
+def test_spinner_counts_the_values_read_on_a_terminal(dirs, tmp_path):
+    """Planning that reads values one by one shows a counter on a terminal (stderr)."""
+    import pty
+
+    fake = FakeFrankenPHP()
+    for n in range(300):
+        conn = fake.connect("/chat", id=f"c{n:03}")
+        fake.set_stored_information(conn, "username", f"user{n % 7}")
+    main, terminal = pty.openpty()
+    seen: list[bytes] = []
+
+    def drain() -> None:  # a full terminal buffer would block the child
+        try:
+            while chunk := os.read(main, 65536):
+                seen.append(chunk)
+        except OSError:  # the terminal's other end is closed: all read
+            pass
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    with fake.serve() as server:
+        try:
+            done = frankenws(
+                dirs,
+                "--url",
+                server.admin_url,
+                "enforce-limit",
+                "--max",
+                "1",
+                "--dry-run",
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=terminal,
+            )
+        finally:
+            os.close(terminal)
+            reader.join(30)
+            os.close(main)
+    assert done.returncode == 0
+    assert b"reading the server" in b"".join(seen)
+    assert b"value(s) read" in b"".join(seen)

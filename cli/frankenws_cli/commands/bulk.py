@@ -8,11 +8,13 @@ happen in ``_jobs``. ``--dry-run`` stops after the plan.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from frankenws_cli import _output
 from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import UsageProblem
 from frankenws_cli._jobs import BulkJob
@@ -56,6 +58,18 @@ JSON: {"plan": {"scenario", "summary", "params", "targets": [{"id", "reason"}],
 "started", "finished", "notes", "outcomes"}, "dry_run"}. Exit 1 when a target failed
 or the confirmation was refused.
 """
+
+
+def _planned(obj: AppContext, make: Callable[[], Plan]) -> Plan:
+    """Read the server for a plan, with a spinner and a counter on a terminal."""
+    from frankenws import bulk
+
+    if not obj.dry_run:
+        # An audit log that cannot be written stops the job anyway: say so before
+        # a long read of the server, not after it.
+        obj.begin_changes()
+    with _output.spinner("reading the server") as tick, bulk.planning_progress(tick):
+        return make()
 
 
 def _near(given: str, known: list[str]) -> str | None:
@@ -112,7 +126,7 @@ def disconnect_user(
 
     obj = context_of(ctx)
     non_empty(username=username, key=key)
-    plan = bulk.plan_disconnect_user(obj.client(), username, key=key)
+    plan = _planned(obj, lambda: bulk.plan_disconnect_user(obj.client(), username, key=key))
     return _job(obj, plan, resume, journal)
 
 
@@ -140,7 +154,9 @@ def maintenance(
 
     obj = context_of(ctx)
     seconds = duration(grace, "--grace", allow_zero=True)
-    plan = bulk.plan_maintenance(obj.client(), message, grace=seconds, route=route)
+    plan = _planned(
+        obj, lambda: bulk.plan_maintenance(obj.client(), message, grace=seconds, route=route)
+    )
     return _job(obj, plan, resume, journal)
 
 
@@ -164,7 +180,7 @@ def cleanup_inactive(
 
     obj = context_of(ctx)
     seconds = duration(max_idle, "--max-idle")
-    plan = bulk.plan_cleanup_inactive(obj.client(), seconds, key=key)
+    plan = _planned(obj, lambda: bulk.plan_cleanup_inactive(obj.client(), seconds, key=key))
     return _job(obj, plan, resume, journal)
 
 
@@ -187,7 +203,12 @@ def enforce_limit(
     from frankenws import bulk
 
     obj = context_of(ctx)
-    plan = bulk.plan_enforce_connection_limit(obj.client(), max_, key=key, order_key=order_key)
+    plan = _planned(
+        obj,
+        lambda: bulk.plan_enforce_connection_limit(
+            obj.client(), max_, key=key, order_key=order_key
+        ),
+    )
     return _job(obj, plan, resume, journal)
 
 
@@ -203,7 +224,7 @@ def disconnect_route(
     from frankenws import bulk
 
     obj = context_of(ctx)
-    plan = bulk.plan_disconnect_route(obj.client(), route)
+    plan = _planned(obj, lambda: bulk.plan_disconnect_route(obj.client(), route))
     near = None if plan.targets else _near(route, obj.client().list_routes())
     advice = [f"no connection is on route {route!r}; did you mean {near!r}?"] if near else []
     return _job(obj, plan, resume, journal, advice=advice, doubtful=near is not None)
@@ -241,7 +262,9 @@ def sweep(
 
     obj = context_of(ctx)
     client = obj.client()
-    plan = bulk.plan_disconnect_matching(client, key, op, value, notify_tag=notify_tag)
+    plan = _planned(
+        obj, lambda: bulk.plan_disconnect_matching(client, key, op, value, notify_tag=notify_tag)
+    )
     advice = []
     if notify_tag is not None and client.get_tag_count(notify_tag) == 0:
         near = _near(notify_tag, client.get_tags())
