@@ -164,17 +164,21 @@ def plan_cleanup_inactive(
         read = _Reader(client)
         cutoff = params.now - params.max_idle
         registered = sorted(await read.registered())
-        # Numeric range searches sort every connection in a few requests; only the
-        # idle ones (for their exact idle time) and the values the searches do not
-        # take for numbers ("1e9", " 5", "nan": float() decides, as it always did)
-        # are read one by one.
+        # Numeric range searches sort every connection in three requests; only the
+        # values they do not take for numbers ("1e9", " 5", "nan") are read one by
+        # one, and float() decides for those, as it always did.
         stale = set(await read(calls.search_stored_information(key, "lt", cutoff)))
         fresh = set(await read(calls.search_stored_information(key, "gte", cutoff)))
         having = set(await read(calls.search_stored_information(key, "exists")))
-        values = await read.values([c for c in registered if c in having - fresh], key)
+        odd = having - fresh - stale
+        values = await read.values([c for c in registered if c in odd], key)
+        since = f"{key} < {cutoff:.0f}, idle more than {params.max_idle:g} s"
         targets, spared = [], []
         for conn in registered:
-            if conn in fresh and conn not in stale:
+            if conn in stale:
+                targets.append(PlanItem(conn, since))
+                continue
+            if conn in fresh:
                 continue
             raw = values.get(conn)
             if raw is None:
@@ -186,8 +190,7 @@ def plan_cleanup_inactive(
                 stamp = math.nan
             if not math.isfinite(stamp):  # "nan"/"inf" would silently match nothing
                 spared.append(PlanItem(conn, f"{key} = {raw!r} is not a unix time"))
-                continue
-            if stamp < cutoff:
+            elif stamp < cutoff:
                 idle = params.now - stamp
                 targets.append(PlanItem(conn, f"idle {idle:.0f} s (> {params.max_idle:g} s)"))
         summary = (

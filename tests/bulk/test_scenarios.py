@@ -198,6 +198,7 @@ def test_cleanup_inactive(env):
     idle = open_("idle", lastActivity=str(NOW - 3601))
     ancient = open_("ancient", "/news", lastActivity=str(NOW - 86_400))
     garbage = open_("garbage", lastActivity="yesterday")
+    exponent = open_("exponent", lastActivity="1.6e9")  # not a number to the search
     nan = open_("nan", lastActivity="nan")
     unknown = open_("unknown")
     before = env.sockets.snapshot()
@@ -205,9 +206,12 @@ def test_cleanup_inactive(env):
     plan = bulk.plan_cleanup_inactive(env.ws, timedelta(hours=1), now=NOW)
 
     assert plan.scenario == "cleanup_inactive"
+    # Found by a numeric range search, without reading each value back.
+    since = f"lastActivity < {NOW - 3600}, idle more than 3600 s"
     assert reasons(plan.targets) == {
-        idle.id: "idle 3601 s (> 3600 s)",
-        ancient.id: "idle 86400 s (> 3600 s)",
+        idle.id: since,
+        ancient.id: since,
+        exponent.id: f"idle {NOW - 1.6e9:.0f} s (> 3600 s)",  # float() had a second look
     }
     assert reasons(plan.left_alone) == {
         garbage.id: "lastActivity = 'yesterday' is not a unix time",
@@ -219,15 +223,15 @@ def test_cleanup_inactive(env):
     moment = datetime.fromtimestamp(NOW, timezone.utc)
     assert bulk.plan_cleanup_inactive(env.ws, 3600, now=moment) == plan
     assert env.sockets.snapshot() == before
-    env.sockets.quiet(fresh, edge, idle, ancient, garbage, nan, unknown)
+    env.sockets.quiet(fresh, edge, idle, ancient, garbage, exponent, nan, unknown)
 
     report = bulk.run(env.ws, plan)
 
-    assert sorted(report.done) == ids(idle, ancient)
+    assert sorted(report.done) == ids(idle, ancient, exponent)
     assert report.ok
-    for peer in (idle, ancient):
+    for peer in (idle, ancient, exponent):
         assert peer.frames_until_dropped() == []
-    env.sockets.gone(idle, ancient)
+    env.sockets.gone(idle, ancient, exponent)
     env.still_open(fresh, edge, garbage, nan, unknown)
 
 
