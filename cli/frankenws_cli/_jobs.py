@@ -28,6 +28,7 @@ from . import _output
 from ._context import AppContext
 from ._errors import NOT_DONE, UNREACHABLE, Interrupted, NotDone, UsageProblem
 from ._output import Lines, Result, Stack, Table, View
+from ._progress import JobProgress, job_progress
 
 if TYPE_CHECKING:
     from frankenws.bulk import BulkReport, Outcome, Plan
@@ -176,7 +177,7 @@ def execute(app: AppContext, job: BulkJob) -> Result:
                 "choose a journal file with --journal PATH",
             ) from None
     watched = journal or job.resume
-    description = plan.summary if plan is not None else app.command
+    total = len(plan.targets) if plan is not None else None
     audited: list[Outcome] = []
 
     def audit(outcome: Outcome) -> None:
@@ -186,11 +187,14 @@ def execute(app: AppContext, job: BulkJob) -> Result:
         if outcome.status != "not_attempted":
             app.audit.record(outcome.action, outcome.target, outcome.status, error=outcome.error)
         audited.append(outcome)
+        if bar is not None:
+            bar.target(outcome.action)
 
     started = time.monotonic()
+    bar: JobProgress | None = None
     try:
-        with _output.progress(description) as callback, terminate_as_interrupt():
-            report = job.run(callback, journal, job.resume, audit)
+        with job_progress(app.command, total) as bar, terminate_as_interrupt():
+            report = job.run(bar, journal, job.resume, audit)
     except KeyboardInterrupt:
         hints = [f"continue with: {resume_command(watched)}"] if watched is not None else []
         cut = sum(1 for o in audited if o.status == "uncertain")

@@ -1,4 +1,5 @@
-"""Everything the CLI shows goes through here; the only module that imports rich.
+"""Everything the CLI shows goes through here (live progress: ``_progress``); with
+``_progress``, the only module that imports rich.
 
 Commands return a :class:`Result` (or a :class:`Stream` of them): ``data`` is exactly
 what ``--json`` prints, ``view`` says how to show it to a human. Data goes to stdout,
@@ -21,8 +22,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 
@@ -46,8 +46,6 @@ __all__ = [
     "note",
     "note_view",
     "printable",
-    "progress",
-    "spinner",
     "warning",
 ]
 
@@ -414,51 +412,3 @@ def confirm(question: str) -> bool:
     if not line:
         sys.stderr.write("\n")
     return line.strip().lower() in ("y", "yes")
-
-
-@contextmanager
-def spinner(label: str) -> Iterator[Callable[[int], None]]:
-    """A spinner on stderr (a terminal only) while reading; ``tick(n)`` shows a count."""
-    if not sys.stderr.isatty():
-        yield lambda _count: None
-        return
-    from rich.status import Status
-
-    status = Status(label, console=_console(sys.stderr, stderr=True))
-
-    def tick(count: int) -> None:
-        status.update(f"{label}: {count:,} value(s) read")
-
-    with status:
-        yield tick
-
-
-@contextmanager
-def progress(description: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal; yields the engine's callback."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_console(sys.stderr, stderr=True),
-        transient=True,
-    )
-    task = bar.add_task(description, total=None)
-
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total or None)
-
-    with bar:
-        yield update

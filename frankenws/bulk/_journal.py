@@ -48,6 +48,8 @@ class JournalState:
     server: str | None = None
     last: dict[tuple[str, str], str] = field(default_factory=dict)
     """The last status seen for each (action, target)."""
+    latest: dict[str, datetime] = field(default_factory=dict)
+    """When each action last finished a target (e.g. when the last warning went out)."""
 
     def handled(self, action: str, target: str) -> bool:
         return self.last.get((action, target)) in HANDLED
@@ -91,7 +93,19 @@ def load_journal(path: str | os.PathLike[str]) -> JournalState:
         action, target, status = record.get("action"), record.get("target"), record.get("status")
         if isinstance(action, str) and isinstance(target, str) and isinstance(status, str):
             state.last[(action, target)] = status
+            _note_time(state, action, status, record.get("time"))
     return state
+
+
+def _note_time(state: JournalState, action: str, status: str, stamp: object) -> None:
+    if status != "done" or not isinstance(stamp, str):
+        return
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:  # a hand-edited time: the resume simply waits in full
+        return
+    if when.tzinfo is not None and (action not in state.latest or when > state.latest[action]):
+        state.latest[action] = when
 
 
 class Journal:

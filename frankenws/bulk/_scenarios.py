@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime, timezone
 from typing import Any, overload
 
 from frankenws._calls import calls
@@ -156,7 +157,7 @@ async def _run_maintenance(
     if ctx.breaker.reason is not None:  # the server is gone: no grace, the kills wait too
         ctx.total += len(warned)
         return await ctx.apply(_kill_step(), warned)
-    await wait(params.grace)
+    await wait(_grace_left(ctx, params.grace))
     # Connections that arrived during the grace period go too: it is a maintenance.
     try:
         now = set(await ctx.runner.one(calls.get_clients(params.route)))
@@ -169,6 +170,15 @@ async def _run_maintenance(
     victims = sorted(set(warned) | now)
     ctx.total += len(victims)
     return await ctx.apply(_kill_step(), victims)
+
+
+def _grace_left(ctx: _Context, grace: float) -> float:
+    """The grace still owed: a resumed maintenance counts from the last warning sent."""
+    warned_at = ctx.resume.latest.get("warn") if ctx.resume is not None else None
+    if warned_at is None:
+        return grace
+    elapsed = (datetime.now(timezone.utc) - warned_at).total_seconds()
+    return min(grace, max(0.0, grace - elapsed))
 
 
 def _default_alert(params: DisconnectMatching, conn: str, who: str | None) -> bytes:

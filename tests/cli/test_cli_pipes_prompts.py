@@ -8,6 +8,7 @@ stdout (the reader of a pipe went away) never cancels a job or turns into an err
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -175,14 +176,10 @@ def test_unwritable_audit_log_stops_before_planning(dirs, crowd, tmp_path):
     assert len(fake.get_clients()) == 1695
 
 
-def test_spinner_counts_the_values_read_on_a_terminal(dirs, tmp_path):
-    """Planning that reads values one by one shows a counter on a terminal (stderr)."""
+def on_terminal(dirs: Any, *args: str) -> tuple[int, str]:
+    """Run with stderr on a pseudo-terminal; the exit code and what the terminal showed."""
     import pty
 
-    fake = FakeFrankenPHP()
-    for n in range(300):
-        conn = fake.connect("/chat", id=f"c{n:03}")
-        fake.set_stored_information(conn, "username", f"user{n % 7}")
     main, terminal = pty.openpty()
     seen: list[bytes] = []
 
@@ -195,24 +192,48 @@ def test_spinner_counts_the_values_read_on_a_terminal(dirs, tmp_path):
 
     reader = threading.Thread(target=drain)
     reader.start()
+    try:
+        done = frankenws(
+            dirs, *args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal
+        )
+    finally:
+        os.close(terminal)
+        reader.join(30)
+        os.close(main)
+    return done.returncode, b"".join(seen).decode("utf-8", "replace")
+
+
+def test_spinner_counts_the_values_read_on_a_terminal(dirs):
+    """Planning that reads values one by one shows a counter on a terminal (stderr)."""
+    fake = FakeFrankenPHP()
+    for n in range(300):
+        conn = fake.connect("/chat", id=f"c{n:03}")
+        fake.set_stored_information(conn, "username", f"user{n % 7}")
     with fake.serve() as server:
-        try:
-            done = frankenws(
-                dirs,
-                "--url",
-                server.admin_url,
-                "enforce-limit",
-                "--max",
-                "1",
-                "--dry-run",
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=terminal,
-            )
-        finally:
-            os.close(terminal)
-            reader.join(30)
-            os.close(main)
-    assert done.returncode == 0
-    assert b"reading the server" in b"".join(seen)
-    assert b"value(s) read" in b"".join(seen)
+        code, shown = on_terminal(
+            dirs, "--url", server.admin_url, "enforce-limit", "--max", "1", "--dry-run"
+        )
+    assert code == 0
+    assert "reading the server" in shown
+    assert "value(s) read" in shown
+
+
+def test_progress_counts_connections_and_the_grace_counts_down(dirs):
+    """A maintenance on a terminal: a countdown during the grace, then connections (not
+    requests) with a rate, every line within 80 columns."""
+    fake = FakeFrankenPHP()
+    for n in range(40):
+        fake.connect("/chat", id=f"c{n:03}")
+    with fake.serve() as server:
+        code, shown = on_terminal(
+            dirs, "--url", server.admin_url, "maintenance", "--grace", "2s", "--yes"
+        )
+    assert code == 0, shown
+    assert "grace: 2 s left" in shown or "grace: 1 s left" in shown
+    assert "/40 " in shown  # 40 connections, though 80 requests (warn + kill each)
+    assert "/80 " not in shown
+    assert "/s" in shown
+    for frame in shown.replace("\r", "\n").split("\n"):
+        visible = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", frame)
+        if "/s" in visible or "grace:" in visible:  # the live line, not the messages
+            assert len(visible) <= 80, visible

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from frankenws_cli import _output
 from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import UsageProblem
 from frankenws_cli._jobs import BulkJob
 from frankenws_cli._parse import duration, non_empty
+from frankenws_cli._progress import countdown, spinner
 
 if TYPE_CHECKING:
     from frankenws.bulk import Plan
@@ -68,7 +68,7 @@ def _planned(obj: AppContext, make: Callable[[], Plan]) -> Plan:
         # An audit log that cannot be written stops the job anyway: say so before
         # a long read of the server, not after it.
         obj.begin_changes()
-    with _output.spinner("reading the server") as tick, bulk.planning_progress(tick):
+    with spinner("reading the server") as tick, bulk.planning_progress(tick):
         return make()
 
 
@@ -105,6 +105,7 @@ def _job(
             on_outcome=on_outcome,
             wait_closed=True,
             timeout=WAIT_CLOSED_SECONDS,
+            sleep=lambda seconds: countdown(seconds, progress),
         )
 
     return BulkJob(
