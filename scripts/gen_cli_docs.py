@@ -60,6 +60,10 @@ frankenws sweep violationCount gte 3 --notify-tag admin --dry-run
   keys are stable and snake_case; each command's section below gives its shape. `watch --json`
   is the one exception: one document per line, per refresh.
 - `store get` and `global get` print the value byte for byte, followed by a newline.
+- A closed stdout (`frankenws ... | head -1`) is the reader saying it has seen enough, and is
+  treated the same by every command: the work is not cancelled or cut short (a bulk job with
+  `--yes` runs to the end and is audited), nothing more is printed, no error is shown, and
+  the exit code is the command's own.
 
 ## Exit codes
 
@@ -81,7 +85,11 @@ frankenws sweep violationCount gte 3 --notify-tag admin --dry-run
   invalid config file, an unwritable audit log.
 - **4**: a 4xx/5xx answer, `host not allowed` (pass `--host-header`), a Caddy without the
   WebSocket extension, an answer that breaks the protocol.
-- **130**: what was done before Ctrl-C is in the audit log; bulk jobs say how to resume.
+- **3** in a bulk job: the server stopped answering half-way (five connection failures in a
+  row); the rest is journaled as not attempted and the message gives the exact command to
+  resume with.
+- **130**: what was done before Ctrl-C is in the audit log, including each request that was
+  in flight, as `uncertain`; bulk jobs print the exact command to resume with.
 - **143**: SIGTERM (a service manager's stop, `kill PID`) is handled like Ctrl-C: the action
   in flight is audited, bulk jobs keep their journal and say how to resume.
 
@@ -147,8 +155,14 @@ journals), `NO_COLOR`, `COLUMNS`.
   their plan: every target with the reason it is targeted. JSON: `{"plan", "report": null,
   "dry_run": true}` for bulk jobs and `kill`, `{"dry_run": true, "action", "target", ...}` for
   the other commands.
-- Bulk jobs ask `Proceed? [y/N]` on stderr before acting, unless `--yes`. Anything but `y`/`yes`,
-  or no input at all, cancels (exit 1, nothing changed). A plan with no target does not ask.
+- Bulk jobs show their plan on stderr, bounded to its first 10 targets
+  (`… 1,685 more; --json for all`), then ask a question naming the action, the count and the
+  server: `Disconnect 1,695 connection(s) on 127.0.0.1:2019? [y/N]`, unless `--yes`. Both are
+  on stderr, so they stay visible with stdout redirected; stdout gets only the report.
+  Anything but `y`/`yes`, or no input at all, cancels (exit 1, nothing changed). A plan with
+  no target does not ask.
+- `kill -` with nothing on stdin (an empty pipeline) is a no-op with exit 0. `kill` prints one
+  line per id (`killed ID`, `not found ID`) however many ids it is given.
 - `broadcast` without `--route`, `--tag` or `--expr` reaches everyone, so it asks too:
   `Send 5 byte(s) to all 1,695 connection(s) on 127.0.0.1:2019? [y/N]`. When the message
   itself comes from stdin, it needs `--yes`. An empty message is refused, as by `send`.
@@ -171,12 +185,27 @@ journals), `NO_COLOR`, `COLUMNS`.
 (`--concurrency`, default 32) and a progress bar when stderr is a terminal. The final line
 counts, per step (`warn`, `kill`, `notify`), how many targets were done, not found (already
 gone) and failed; any failure makes the exit code 1. `kill` with more than 20 ids uses the
-same engine.
+same engine. While reading the server a spinner on a terminal counts the values read;
+`cleanup-inactive` finds idle connections with numeric range searches (a few requests
+whatever the number of connections). The audit log is checked before anything is read.
+
+`sweep --notify-tag TAG` with a tag nobody holds says in the plan that the alerts would
+reach nobody (with a did-you-mean from the server's tags), and the real run exits 1 when
+alerts reached nobody. A `disconnect-route` whose route matches nobody but is close to an
+existing route gets a did-you-mean and exits 1 instead of "nothing to do".
 
 Every run records each target's outcome in a journal (`--journal PATH`, or a file under
 `$XDG_STATE_HOME/frankenws/journals/` that is deleted after a clean run). Run the same command
 with `--resume JOURNAL` to continue an interrupted or partly failed run: targets already
-handled are skipped, a message whose delivery is uncertain is not sent twice.
+handled are skipped, a message whose delivery is uncertain is not sent twice. The hint after
+a failure or an interruption is the exact command line to run.
+
+Ctrl-C and SIGTERM stop a job cleanly: each request in flight is recorded as `uncertain` in
+the journal and the audit log. A kill in flight is sent again on resume; the alert owed for a
+kill the interrupted run did (or had in flight) is sent on resume, and an alert that was in
+flight is reported `uncertain`, not sent twice. When the server stops answering (five
+connection failures in a row) the job stops, journals the remaining targets as
+`not_attempted` and exits 3.
 
 ## Fleets: several nodes as one server
 

@@ -12,6 +12,7 @@ from frankenws import __version__
 
 from ._argv import BY_ATTRIBUTE, OutputFormat, hoist_global_options
 from ._context import DEFAULT_CONCURRENCY, AppContext, configure
+from ._jobs import remember_argv
 from ._present import fail, finish, interrupted
 from .commands import (
     bulk,
@@ -52,6 +53,7 @@ class FrankenwsGroup(CommandGroup):
     """
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        remember_argv(args)  # as typed, for the exact resume command
         return super().parse_args(ctx, hoist_global_options(args))
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]

@@ -30,10 +30,15 @@ if TYPE_CHECKING:
     import httpx
     import typer
 
-__all__ = ["DEFAULT_CONCURRENCY", "AppContext", "Server", "configure", "context_of", "server_label"]
+__all__ = ["DEFAULT_CONCURRENCY", "AppContext", "configure", "context_of", "server_label"]
 
-Server = frankenws.Client | frankenws.Cluster
-"""What commands talk to: one node, or a fleet (several ``--url``, ``--discover``)."""
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    # Only for type checkers: naming frankenws.Cluster at run time would import the
+    # fleet modules on every start-up, the fast `kill` path's included.
+    Server: TypeAlias = frankenws.Client | frankenws.Cluster
+    """What commands talk to: one node, or a fleet (several ``--url``, ``--discover``)."""
 
 DEFAULT_CONCURRENCY: int = BY_ATTRIBUTE["concurrency"].default
 
@@ -252,9 +257,9 @@ _UNSET = Source(None, "not set")
 
 def server_label(client: Server) -> str:
     """How messages and the audit log name what the CLI talks to."""
-    if isinstance(client, frankenws.Cluster):
-        return "fleet of " + ", ".join(node.name for node in client.nodes)
-    return client.url
+    if isinstance(client, frankenws.Client):
+        return client.url
+    return "fleet of " + ", ".join(node.name for node in client.nodes)
 
 
 def new_client(factory: Callable[..., T], *args: Any, **options: Any) -> T:

@@ -12,24 +12,42 @@ private.
 from __future__ import annotations
 
 import os
+import shlex
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import frankenws
+
 from . import _output
 from ._audit import private_directory, state_home
 from ._context import AppContext
-from ._errors import Interrupted, NotDone, UsageProblem, interruption
-from ._output import Lines, Result, Stack, Table
+from ._errors import (
+    NOT_DONE,
+    UNREACHABLE,
+    Interrupted,
+    NotDone,
+    Terminated,
+    UsageProblem,
+    interruption,
+)
+from ._output import Lines, Result, Stack, Table, View
+from ._progress import JobProgress, job_progress
 
 if TYPE_CHECKING:
     from frankenws.bulk import BulkReport, Outcome, Plan
 
-__all__ = ["BulkJob", "execute", "report_view"]
+__all__ = ["BulkJob", "execute", "remember_argv", "report_view", "resume_command"]
+
+_invoked: list[str] | None = None
+"""The command line as the parser saw it; ``sys.argv`` is not it under ``CliRunner``."""
 
 Progress = Callable[[int, int], None] | None
 Runner = Callable[[Progress, Path | None, Path | None, Callable[["Outcome"], None]], "BulkReport"]
@@ -47,6 +65,11 @@ class BulkJob:
         confirm: Ask before running (unless ``--yes``).
         strict: ``not_found`` targets also make the exit code 1 (``kill`` of given ids;
             in a planned job they only mean the connection left in the meantime).
+        view: How to show the report (default: the targets not done, then a summary).
+        notes: Extra notes about the report.
+        advice: Warnings shown with the plan (a tag nobody holds, a likely typo).
+        doubtful: An empty plan is more likely a mistake than "nothing to do" (a name
+            close to an existing one): exit 1, not 0.
     """
 
     plan: Plan | None
@@ -55,18 +78,51 @@ class BulkJob:
     journal: Path | None = None
     confirm: bool = True
     strict: bool = False
+    view: Callable[[BulkReport], View] | None = None
+    notes: Callable[[BulkReport], list[str]] | None = None
+    advice: list[str] = field(default_factory=list)
+    doubtful: bool = False
 
 
-def plan_view(plan: Plan) -> Stack:
+PREVIEW_ROWS = 10
+"""Targets shown before the prompt: enough to check the plan, few enough that the
+prompt does not scroll away."""
+
+
+def plan_view(plan: Plan, *, limit: int | None = None) -> Stack:
+    """The plan's summary and targets; with ``limit``, the first rows and a count."""
     rows = sorted((item.id, item.reason) for item in plan.targets)
     views: list[Any] = [Lines([plan.summary])]
-    if rows and any(item.node for item in plan.targets):
+    shown = rows if limit is None else rows[:limit]
+    if shown and any(item.node for item in plan.targets):
         # A fleet's plan: which node holds each target.
-        placed = sorted((item.id, item.reason, item.node or "-") for item in plan.targets)
-        views.append(Table(["ID", "REASON", "NODE"], placed))
-    elif rows:
-        views.append(Table(["ID", "REASON"], rows))
+        node_of = {item.id: item.node or "-" for item in plan.targets}
+        views.append(
+            Table(["ID", "REASON", "NODE"], [(i, r, node_of.get(i, "-")) for i, r in shown])
+        )
+    elif shown:
+        views.append(Table(["ID", "REASON"], shown))
+    if len(shown) < len(rows):
+        views.append(Lines([f"… {len(rows) - len(shown):,} more; --json for all"]))
     return Stack(views)
+
+
+def _where(app: AppContext) -> str:
+    """The server as the prompt names it: ``host:port``, or the nodes of a fleet."""
+    client = app.client()
+    if isinstance(client, frankenws.Client):
+        return client.url
+    names = [node.name.partition("://")[2] or node.name for node in client.nodes]
+    return f"{len(names)} nodes ({', '.join(names)})"
+
+
+def question(plan: Plan, server: str) -> str:
+    """The prompt: what will happen, to how many connections, on which server."""
+    count = f"{len(plan.targets):,} connection(s)"
+    where = server.partition("://")[2] or server
+    if plan.scenario == "maintenance":
+        return f"Warn and then disconnect {count} on {where}?"
+    return f"Disconnect {count} on {where}?"
 
 
 def report_view(report: BulkReport, *, each: bool = False, name: str | None = None) -> Stack:
@@ -125,18 +181,32 @@ def execute(app: AppContext, job: BulkJob) -> Result:
                 "(--json lists them with the reason)"
             )
         if app.dry_run:
-            return Result(base, plan_view(plan), notes=[*notes, "dry run: nothing was changed"])
+            return Result(
+                base,
+                plan_view(plan),
+                notes=[*notes, "dry run: nothing was changed"],
+                warnings=list(job.advice),
+            )
         if not plan.targets:
-            return Result(base, plan_view(plan), notes=[*notes, "nothing to do"])
-        if not app.json:
-            plan_view(plan).render(sys.stdout)
+            return Result(
+                base,
+                plan_view(plan),
+                exit_code=NOT_DONE if job.doubtful else 0,
+                notes=[*notes, "nothing to do"],
+                warnings=list(job.advice),
+            )
+        for text in job.advice:
+            _output.warning(text)
+        # The preview is for the operator, not the data stream: stderr, bounded, so the
+        # prompt stays on screen and stdout (maybe a file) gets only the report.
+        if job.confirm and not app.yes:
+            _output.note_view(plan_view(plan, limit=PREVIEW_ROWS))
+        else:
+            _output.note(plan.summary)
         for text in notes:
             _output.note(text)
-        if job.confirm and not app.yes:
-            if app.json:
-                _output.note(plan.summary)
-            if not _output.confirm("Proceed?"):
-                raise NotDone("cancelled; nothing was changed")
+        if job.confirm and not app.yes and not _output.confirm(question(plan, _where(app))):
+            raise NotDone("cancelled; nothing was changed")
 
     app.begin_changes()
     auto = job.journal is None and job.resume is None
@@ -151,26 +221,32 @@ def execute(app: AppContext, job: BulkJob) -> Result:
                 "choose a journal file with --journal PATH",
             ) from None
     watched = journal or job.resume
-    description = plan.summary if plan is not None else app.command
+    total = len(plan.targets) if plan is not None else None
     audited: list[Outcome] = []
 
     def audit(outcome: Outcome) -> None:
         # As each target finishes, not after the job: a run that is killed (SIGTERM,
-        # SIGKILL) still leaves every finished target in the audit log.
-        app.audit.record(outcome.action, outcome.target, outcome.status, error=outcome.error)
+        # SIGKILL) still leaves every finished target in the audit log. Targets the job
+        # never tried changed nothing: the journal has them, the audit log need not.
+        if outcome.status != "not_attempted":
+            app.audit.record(outcome.action, outcome.target, outcome.status, error=outcome.error)
         audited.append(outcome)
+        if bar is not None:
+            bar.target(outcome.action)
 
     started = time.monotonic()
+    bar: JobProgress | None = None
+    sigterm = threading.Event()
     try:
-        with _output.progress(description) as callback:
-            report = job.run(callback, journal, job.resume, audit)
+        with job_progress(app.command, total) as bar, terminate_as_interrupt(sigterm):
+            report = job.run(bar, journal, job.resume, audit)
     except KeyboardInterrupt as exc:
-        hints = []
-        if watched is not None:
-            hints.append(f"continue with: frankenws {app.command} ... --resume {watched}")
-        word, code = interruption(exc)
+        hints = [f"continue with: {resume_command(watched)}"] if watched is not None else []
+        cut = sum(1 for o in audited if o.status == "uncertain")
+        word, code = interruption(Terminated() if sigterm.is_set() else exc)
         stopped = Interrupted(
-            f"{word} after {len(audited)} target(s); the audit log has each of them",
+            f"{word} after {len(audited)} target(s), {cut} of them in flight and "
+            "recorded as uncertain; the journal and the audit log have each of them",
             *hints,
         )
         stopped.exit_code = code
@@ -181,18 +257,84 @@ def execute(app: AppContext, job: BulkJob) -> Result:
         kept: Path | None = None
     else:
         kept = journal or job.resume
+    code = 0 if report.ok and not (job.strict and report.not_found) else NOT_DONE
+    unheard = report.by_status("not_found", "notify")
+    if unheard:  # the kills are done, but nobody was told: not "all went well"
+        code = NOT_DONE
     result = Result(
         {"plan": planned, "report": data, "dry_run": False} if plan is not None else data,
-        report_view(report, name=app.command),
-        exit_code=0 if report.ok and not (job.strict and report.not_found) else 1,
+        job.view(report) if job.view else report_view(report, name=app.command),
+        exit_code=UNREACHABLE if report.stopped else code,
         warnings=list(report.notes),
+        notes=job.notes(report) if job.notes else [],
     )
+    if unheard:
+        result.warnings.append(
+            f"{len(unheard):,} alert(s) reached nobody: no connection held the tag "
+            "when they were sent"
+        )
+    if report.stopped:
+        result.warnings.append(
+            f"stopped: {report.stopped}; {len(report.not_attempted):,} target(s) not attempted"
+        )
     elapsed = time.monotonic() - started
     if elapsed >= 1:
         result.notes.append(f"finished in {elapsed:.1f} s")
     if not report.ok and kept is not None:
         result.warnings.append(
-            f"the journal is {kept}; run the same command with --resume {kept} to retry "
-            "the failed targets only"
+            f"the journal is {kept}; to retry only what is not done, run: {resume_command(kept)}"
         )
     return result
+
+
+def remember_argv(argv: Sequence[str]) -> None:
+    """Keep the command line as typed (the parsers call this), for the resume command."""
+    global _invoked
+    _invoked = list(argv)
+
+
+def invoked_argv() -> list[str]:
+    """The arguments this command was started with (after the program name)."""
+    return list(_invoked) if _invoked is not None else sys.argv[1:]
+
+
+def resume_command(journal: Path, argv: list[str] | None = None) -> str:
+    """The exact command line that continues this run: the same arguments, ``--resume``.
+
+    An earlier ``--resume`` is replaced, so the hint of a resumed run that failed again
+    names the journal to continue from, once.
+    """
+    words: list[str] = []
+    skip = False
+    for word in invoked_argv() if argv is None else argv:
+        if skip:
+            skip = False
+        elif word == "--resume":
+            skip = True
+        elif not word.startswith("--resume="):
+            words.append(word)
+    return shlex.join(["frankenws", *words, "--resume", str(journal)])
+
+
+@contextmanager
+def terminate_as_interrupt(sigterm: threading.Event) -> Iterator[None]:
+    """SIGTERM takes the Ctrl-C path while a job runs: in-flight targets get recorded.
+
+    The process-wide SIGTERM handler raises where it lands, which inside asyncio's loop
+    would skip the job's own clean-up; raising SIGINT instead lets asyncio cancel the
+    job as for Ctrl-C. ``sigterm`` remembers which signal it was, for the exit code (143).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        sigterm.set()
+        # Raised as SIGINT, so asyncio's own SIGINT handling cancels the job cleanly.
+        signal.raise_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

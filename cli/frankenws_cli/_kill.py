@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from frankenws import Client, Cluster
+from frankenws import Client
 
 from ._context import AppContext
 from ._errors import UsageProblem
@@ -29,6 +29,10 @@ SEQUENTIAL_KILLS = 20
 def kill_ids(app: AppContext, ids: list[str], from_file: Path | None) -> Any:
     """Kill the given ids (``-`` reads stdin); a :class:`Result` or a ``BulkJob``."""
     targets = list(dict.fromkeys(read_ids(ids or [], from_file)))
+    if not targets and ("-" in (ids or []) or from_file is not None):
+        # An empty pipeline (``clients --where ... | kill -`` matching nobody) is a
+        # normal outcome in a script: there is nothing to kill.
+        return Result(_empty_report(), Lines([]), notes=["no id given on input; nothing to kill"])
     if not targets:
         raise UsageProblem(
             "give at least one connection id",
@@ -54,18 +58,39 @@ def kill_ids(app: AppContext, ids: list[str], from_file: Path | None) -> Any:
         )
         report.outcomes.append(Outcome(target, "kill", "done" if killed else "not_found"))
     report.finished = datetime.now(timezone.utc)
-    lines = [
-        f"killed {o.target}" if o.status == "done" else f"not found {o.target}"
-        for o in report.outcomes
-    ]
-    missing = len(report.not_found)
-    result = Result(report.to_dict(), Lines(lines), exit_code=1 if missing else 0)
-    if missing:
-        result.notes.append(
-            f"{missing} id(s) not found: not connected, or already closed "
-            "('frankenws clients' lists the connected ids)"
-        )
+    result = Result(report.to_dict(), kill_view(report), exit_code=1 if report.not_found else 0)
+    result.notes.extend(kill_notes(report))
     return result
+
+
+_SAID = {"done": "killed", "not_found": "not found"}
+
+
+def kill_view(report: Any) -> Lines:
+    """One line per id, the same for 3 ids (sent one by one) and for 30 (bulk engine)."""
+    lines = []
+    for o in report.outcomes:
+        said = _SAID.get(o.status, o.status.replace("_", " "))
+        lines.append(f"{said} {o.target}" + (f": {o.error}" if o.error else ""))
+    return Lines(lines)
+
+
+def kill_notes(report: Any) -> list[str]:
+    missing = len(report.not_found)
+    if not missing:
+        return []
+    return [
+        f"{missing} id(s) not found: not connected, or already closed "
+        "('frankenws clients' lists the connected ids)"
+    ]
+
+
+def _empty_report() -> dict[str, Any]:
+    from frankenws.bulk import BulkReport
+
+    report = BulkReport("kill")
+    report.finished = report.started
+    return report.to_dict()
 
 
 def _kill_dry_run(registered: set[str], targets: list[str]) -> Result:
@@ -98,7 +123,7 @@ def _kill_many(app: AppContext, targets: list[str]) -> Any:
     client = app.client()
     # Unreachable server: exit 3 now, not N failed targets. A fleet goes on while some
     # node answers: the job reports the others per node.
-    if not isinstance(client, Cluster) or not client.map(_count).results:
+    if isinstance(client, Client) or not client.map(_count).results:
         client.get_clients_count()
 
     def run(progress: Any, journal: Path | None, resume: Path | None, on_outcome: Any) -> Any:
@@ -112,4 +137,4 @@ def _kill_many(app: AppContext, targets: list[str]) -> Any:
             on_outcome=on_outcome,
         )
 
-    return BulkJob(None, run, confirm=False, strict=True)
+    return BulkJob(None, run, confirm=False, strict=True, view=kill_view, notes=kill_notes)

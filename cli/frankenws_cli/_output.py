@@ -1,4 +1,5 @@
-"""Everything the CLI shows goes through here; the only module that imports rich.
+"""Everything the CLI shows goes through here (live progress: ``_progress``); with
+``_progress``, the only module that imports rich.
 
 Commands return a :class:`Result` (or a :class:`Stream` of them): ``data`` is exactly
 what ``--json`` prints, ``view`` says how to show it to a human. Data goes to stdout,
@@ -21,8 +22,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 
@@ -44,8 +44,8 @@ __all__ = [
     "emit_stream",
     "error",
     "note",
+    "note_view",
     "printable",
-    "progress",
     "warning",
 ]
 
@@ -266,8 +266,14 @@ def _default_view(data: Any) -> View:
 def _console(out: IO[str], *, stderr: bool = False, width: int | None = None) -> Console:
     from rich.console import Console
 
+    class QuietConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1 here; a closed pipe is handled once, in _present.
+            self.quiet = True
+            raise BrokenPipeError
+
     # Built per call: CliRunner swaps sys.stdout between invocations.
-    return Console(
+    return QuietConsole(
         file=out,
         stderr=stderr,
         width=width,
@@ -350,6 +356,20 @@ def _emit_live(items: Iterator[Result]) -> int:
     return code
 
 
+def stdout_closed() -> None:
+    """Stdout's reader went away: send whatever is still buffered, and all later
+    output, to the null device, so Python's final flush does not fail either."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (CliRunner)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
 # --- messages (stderr) -------------------------------------------------------------------
 
 
@@ -362,6 +382,13 @@ def _styled(prefix: str, colour: str) -> str:
 def note(text: str) -> None:
     """An informational message for humans."""
     sys.stderr.write(printable(text) + "\n")
+    sys.stderr.flush()
+
+
+def note_view(view: View) -> None:
+    """A view shown to the operator on stderr (a plan before its prompt): drawn as a
+    table, since stdout may be a file while the operator watches the terminal."""
+    view.render(sys.stderr, "table")
     sys.stderr.flush()
 
 
@@ -385,34 +412,3 @@ def confirm(question: str) -> bool:
     if not line:
         sys.stderr.write("\n")
     return line.strip().lower() in ("y", "yes")
-
-
-@contextmanager
-def progress(description: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal; yields the engine's callback."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_console(sys.stderr, stderr=True),
-        transient=True,
-    )
-    task = bar.add_task(description, total=None)
-
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total or None)
-
-    with bar:
-        yield update

@@ -26,12 +26,21 @@ def finish(obj: Any, value: Any) -> int:
     if jobs is not None and isinstance(value, jobs.BulkJob):
         assert isinstance(obj, AppContext)
         value = jobs.execute(obj, value)
+    # A closed stdout (``... | head -1``) is the reader saying it has seen enough: the
+    # same for every command, the work is not undone or cut short, nothing more is
+    # printed, and the exit code is the command's own.
     if isinstance(value, _output.Result):
         _ok_is_the_exit_code(value)
-        _output.emit(value, mode=mode)
+        try:
+            _output.emit(value, mode=mode)
+        except BrokenPipeError:
+            _output.stdout_closed()
         return value.exit_code
     if isinstance(value, _output.Stream):
-        return _output.emit_stream(value, mode=mode)
+        try:
+            return _output.emit_stream(value, mode=mode)
+        except BrokenPipeError:
+            _output.stdout_closed()
     return 0
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         plan_disconnect_user,
         plan_enforce_connection_limit,
         plan_maintenance,
+        planning_progress,
     )
     from ._plans import (
         CleanupInactive,
@@ -70,6 +71,7 @@ __all__ = [
     "plan_disconnect_user",
     "plan_enforce_connection_limit",
     "plan_maintenance",
+    "planning_progress",
     "run",
     "send_messages",
 ]
@@ -93,6 +95,7 @@ _LAZY = {
     "plan_disconnect_user": "._planners",
     "plan_enforce_connection_limit": "._planners",
     "plan_maintenance": "._planners",
+    "planning_progress": "._planners",
     "run": "._scenarios",
 }
 

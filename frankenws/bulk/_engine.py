@@ -26,6 +26,7 @@ from frankenws._cluster_async import AsyncCluster
 from frankenws._exceptions import ConnectError, FrankenWSError, InvalidArgument, TransportError
 from frankenws._validate import payload_bytes, route_filter
 
+from ._breaker import INTERRUPTED, NOT_ATTEMPTED, Breaker
 from ._journal import Journal, JournalState, load_journal
 from ._lane import AiohttpLane, lane_available
 from ._report import BulkReport, Outcome
@@ -137,6 +138,7 @@ class _Context:
         """The journal is not the resumed file: carry skipped targets over into it."""
         self.completed = 0
         self.total = 0
+        self.breaker = Breaker()
 
     def _tick(self) -> None:
         self.completed += 1
@@ -203,7 +205,7 @@ class _Context:
             queue.put_nowait(target)
 
         async def worker() -> None:
-            while True:
+            while self.breaker.reason is None:
                 try:
                     target = queue.get_nowait()
                 except asyncio.QueueEmpty:
@@ -212,18 +214,27 @@ class _Context:
                 # been sent is simply sent again on resume.
                 if self.journal is not None and not step.repeatable:
                     self.journal.started(step.action, target)
+                unreachable = False
                 try:
                     result = await self.runner.bulk(step.make_call(target), target)
                     outcome = Outcome(target, step.action, step.classify(result))
+                except asyncio.CancelledError:
+                    # Ctrl-C or SIGTERM with this request in flight: the server may have
+                    # acted on it, so it goes into the journal and the audit log too.
+                    self.record(Outcome(target, step.action, "uncertain", INTERRUPTED))
+                    raise
                 except ConnectError as exc:  # never reached the server: safe to retry
                     outcome = Outcome(target, step.action, "failed", str(exc))
+                    unreachable = True
                 except TransportError as exc:
                     # A timeout or a dropped connection after the request left: it may
                     # have been acted on. A send must not be repeated on resume.
                     status = "failed" if step.repeatable else "uncertain"
                     outcome = Outcome(target, step.action, status, str(exc))
+                    unreachable = True
                 except FrankenWSError as exc:
                     outcome = Outcome(target, step.action, "failed", str(exc))
+                self.breaker.saw(outcome, unreachable)
                 outcomes[target] = outcome
                 self.record(outcome)
                 if after is not None:
@@ -231,6 +242,10 @@ class _Context:
 
         workers = min(self.runner.concurrency, len(pending))
         await asyncio.gather(*(worker() for _ in range(workers)))
+        while not queue.empty():  # the job stopped: what is left waits for a resume
+            outcome = Outcome(queue.get_nowait(), step.action, "not_attempted", NOT_ATTEMPTED)
+            outcomes[outcome.target] = outcome
+            self.record(outcome)
         return [outcomes[t] for t in targets if t in outcomes]
 
 
@@ -297,6 +312,7 @@ async def _job(
                 report, writer, state, progress, on_outcome, journal_skips=separate
             )
             await body(context)
+            report.stopped = context.breaker.reason
     finally:
         report.finished = datetime.now(timezone.utc)
         if writer is not None:

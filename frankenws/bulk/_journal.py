@@ -53,6 +53,8 @@ class JournalState:
     """The last status seen for each (action, target)."""
     nodes: dict[str, str] = field(default_factory=dict)
     """Target -> the node that held it (jobs on a ``Cluster``), so a resume goes there."""
+    latest: dict[str, datetime] = field(default_factory=dict)
+    """When each action last finished a target (e.g. when the last warning went out)."""
 
     def handled(self, action: str, target: str) -> bool:
         return self.last.get((action, target)) in HANDLED
@@ -101,6 +103,7 @@ def load_journal(path: str | os.PathLike[str]) -> JournalState:
             state.last[(action, target)] = status
             if isinstance(record.get("node"), str):
                 state.nodes[target] = record["node"]
+            _note_time(state, action, status, record.get("time"))
     return state
 
 
@@ -121,6 +124,17 @@ def _check_header(path: str | os.PathLike[str], lines: list[str]) -> None:
             f"{os.fspath(path)!r} is not a frankenws bulk journal (it does not start with "
             "the journal header); nothing was changed"
         )
+
+
+def _note_time(state: JournalState, action: str, status: str, stamp: object) -> None:
+    if status != "done" or not isinstance(stamp, str):
+        return
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:  # a hand-edited time: the resume simply waits in full
+        return
+    if when.tzinfo is not None and (action not in state.latest or when > state.latest[action]):
+        state.latest[action] = when
 
 
 class Journal:

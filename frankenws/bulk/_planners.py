@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
 from frankenws._calls import Call, Flow, calls
+from frankenws._client import BaseClient
 from frankenws._validate import check_text
 
 from ._engine import _run_in_colour, _Runner
@@ -38,33 +41,67 @@ __all__ = [
     "plan_disconnect_user",
     "plan_enforce_connection_limit",
     "plan_maintenance",
+    "planning_progress",
 ]
 
 T = TypeVar("T")
 Planned = Plan | Coroutine[Any, Any, Plan]
 
-_READS_IN_FLIGHT = 16
+_READS_IN_FLIGHT = 32
 """Concurrent per-connection reads while planning (one stored value per connection)."""
+
+_progress: ContextVar[Callable[[int], object] | None] = ContextVar(
+    "frankenws_planning_progress", default=None
+)
+
+
+@contextmanager
+def planning_progress(callback: Callable[[int], object]) -> Iterator[None]:
+    """Within this block, the ``plan_...`` functions call ``callback(values_read)`` as
+    they read stored values one connection at a time (for a counter while planning)."""
+    token = _progress.set(callback)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
 
 
 class _Reader:
-    """The reads of one plan, through the client's own sender."""
+    """The reads of one plan: single requests through the client's own sender, the
+    per-connection values through the bulk lane."""
 
     def __init__(self, client: SyncTarget | AsyncTarget) -> None:
+        self._client = client
         self._runner = _Runner(client, _READS_IN_FLIGHT)  # single calls need no lane
+        self._read = 0
+        self._tell = _progress.get()
 
     async def __call__(self, call: Call[T] | Flow[T]) -> T:
         return await self._runner.one(call)
 
     async def values(self, ids: Sequence[str], key: str) -> dict[str, str | None]:
         """The stored value of ``key`` for each id (concurrently, bounded)."""
-        limit = asyncio.Semaphore(_READS_IN_FLIGHT)
+        if not ids:
+            return {}
+        waiting = list(reversed(ids))
+        found: dict[str, str | None] = {}
 
-        async def get(id: str) -> tuple[str, str | None]:
-            async with limit:
-                return id, await self(calls.get_stored_information(id, key))
+        async def worker(read: Callable[[Call[str | None]], Awaitable[str | None]]) -> None:
+            while waiting:
+                conn = waiting.pop()
+                found[conn] = await read(calls.get_stored_information(conn, key))
+                self._read += 1
+                if self._tell is not None:
+                    self._tell(self._read)
 
-        return dict(await asyncio.gather(*(get(i) for i in ids)))
+        workers = min(_READS_IN_FLIGHT, len(ids))
+        if not isinstance(self._client, BaseClient):
+            # A fleet: each read goes through the cluster to the node that holds the id.
+            await asyncio.gather(*(worker(self._runner.one) for _ in range(workers)))
+            return found
+        async with _Runner(self._client, _READS_IN_FLIGHT) as lane:
+            await asyncio.gather(*(worker(lane.bulk) for _ in range(workers)))
+        return found
 
     async def registered(self) -> set[str]:
         """The connected ids (ids found only in a search may be orphans)."""
@@ -133,10 +170,23 @@ def plan_cleanup_inactive(
         read = _Reader(client)
         cutoff = params.now - params.max_idle
         registered = sorted(await read.registered())
-        values = await read.values(registered, key)
+        # Numeric range searches sort every connection in three requests; only the
+        # values they do not take for numbers ("1e9", " 5", "nan") are read one by
+        # one, and float() decides for those, as it always did.
+        stale = set(await read(calls.search_stored_information(key, "lt", cutoff)))
+        fresh = set(await read(calls.search_stored_information(key, "gte", cutoff)))
+        having = set(await read(calls.search_stored_information(key, "exists")))
+        odd = having - fresh - stale
+        values = await read.values([c for c in registered if c in odd], key)
+        since = f"{key} < {cutoff:.0f}, idle more than {params.max_idle:g} s"
         targets, spared = [], []
         for conn in registered:
-            raw = values[conn]
+            if conn in stale:
+                targets.append(PlanItem(conn, since))
+                continue
+            if conn in fresh:
+                continue
+            raw = values.get(conn)
             if raw is None:
                 spared.append(PlanItem(conn, f"no {key} stored"))
                 continue
@@ -146,8 +196,7 @@ def plan_cleanup_inactive(
                 stamp = math.nan
             if not math.isfinite(stamp):  # "nan"/"inf" would silently match nothing
                 spared.append(PlanItem(conn, f"{key} = {raw!r} is not a unix time"))
-                continue
-            if stamp < cutoff:
+            elif stamp < cutoff:
                 idle = params.now - stamp
                 targets.append(PlanItem(conn, f"idle {idle:.0f} s (> {params.max_idle:g} s)"))
         summary = (
@@ -204,7 +253,8 @@ def plan_disconnect_matching(
         found, registered = await read(search), await read.registered()
         ids = sorted(i for i in found if i in registered)
         current = await read.values(ids, key)
-        who = await read.values(ids, who_key)
+        # Who a victim was only matters for the alerts.
+        who = await read.values(ids, who_key) if notify_tag is not None else {}
         targets = tuple(PlanItem(i, f"{key} = {current[i]!r} ({op} {value!r})") for i in ids)
         summary = f"disconnect {len(targets)} connection(s) where {key} {op} {value!r}" + (
             f", alerting tag {notify_tag!r}" if notify_tag else ""

@@ -12,7 +12,7 @@ from typing import Any
 
 __all__ = ["BulkReport", "Outcome"]
 
-_STATUSES = ("done", "not_found", "failed", "skipped", "uncertain")
+STATUSES = ("done", "not_found", "failed", "skipped", "uncertain", "not_attempted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,10 @@ class Outcome:
             already gone); ``"failed"`` (an error, see ``error``); ``"skipped"`` (already
             handled by the run recorded in the resumed journal); ``"uncertain"`` (a send
             left but its answer never came — a timeout, a dropped connection, or an
-            interrupted run — so it may have been delivered; never sent again).
-        error: The error message for ``failed`` and ``uncertain``.
+            interrupted run — so it may have been delivered; never sent again);
+            ``"not_attempted"`` (the job stopped first, e.g. the server went away;
+            a resume does it).
+        error: The error message for ``failed``, ``uncertain`` and ``not_attempted``.
         node: For a job on a ``Cluster``: the node that holds the target (``None`` on a
             single server, or when no node that answered holds it).
     """
@@ -66,6 +68,9 @@ class BulkReport:
     """For a job on a ``Cluster``: node name -> why it could not be asked who it holds.
     Its targets are ``failed`` (or sent where the plan or journal placed them), and
     :attr:`ok` is false: a node that did not answer may hold connections nobody saw."""
+    stopped: str | None = None
+    """Why the job stopped before every target was tried (the rest is ``not_attempted``),
+    e.g. the server stopped answering; ``None`` when it went through."""
 
     def by_status(self, status: str, action: str | None = None) -> list[str]:
         """Targets with this status (optionally only for one step)."""
@@ -96,14 +101,21 @@ class BulkReport:
         return self.by_status("uncertain")
 
     @property
+    def not_attempted(self) -> list[str]:
+        return self.by_status("not_attempted")
+
+    @property
     def ok(self) -> bool:
-        """True when nothing failed, nothing is uncertain and every node answered."""
-        return not self.node_errors and not any(
-            o.status in ("failed", "uncertain") for o in self.outcomes
+        """True when nothing failed, nothing is uncertain, every target was tried and
+        every node answered."""
+        return (
+            self.stopped is None
+            and not self.node_errors
+            and not any(o.status in ("failed", "uncertain", "not_attempted") for o in self.outcomes)
         )
 
     def counts(self, action: str | None = None) -> dict[str, int]:
-        result = dict.fromkeys(_STATUSES, 0)
+        result = dict.fromkeys(STATUSES, 0)
         for o in self.outcomes:
             if action is None or o.action == action:
                 result[o.status] += 1
@@ -114,7 +126,7 @@ class BulkReport:
         result: dict[str | None, dict[str, int]] = {}
         for o in self.outcomes:
             if action is None or o.action == action:
-                counts = result.setdefault(o.node, dict.fromkeys(_STATUSES, 0))
+                counts = result.setdefault(o.node, dict.fromkeys(STATUSES, 0))
                 counts[o.status] += 1
         return result
 
@@ -128,6 +140,7 @@ class BulkReport:
             "started": self.started.isoformat(),
             "finished": self.finished.isoformat() if self.finished else None,
             "notes": list(self.notes),
+            "stopped": self.stopped,
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
 
@@ -154,7 +167,11 @@ class BulkReport:
 
 def _line(counts: dict[str, int]) -> str:
     parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("done", "not_found", "failed")]
-    parts += [f"{counts[k]} {k}" for k in ("skipped", "uncertain") if counts[k]]
+    parts += [
+        f"{counts[k]} {k.replace('_', ' ')}"
+        for k in ("skipped", "uncertain", "not_attempted")
+        if counts[k]
+    ]
     return ", ".join(parts)
 
 

@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime, timezone
 from typing import Any, overload
 
 from frankenws._calls import calls
@@ -154,7 +155,10 @@ async def _run_maintenance(
     )
     ctx.total = len(warned)
     await ctx.apply(_send_step("warn", warning, params.route), warned)
-    await wait(params.grace)
+    if ctx.breaker.reason is not None:  # the server is gone: no grace, the kills wait too
+        ctx.total += len(warned)
+        return await ctx.apply(_kill_step(), warned)
+    await wait(_grace_left(ctx, params.grace))
     # Connections that arrived during the grace period go too: it is a maintenance.
     try:
         now = set(await ctx.runner.one(calls.get_clients(params.route)))
@@ -167,6 +171,15 @@ async def _run_maintenance(
     victims = sorted(set(warned) | now)
     ctx.total += len(victims)
     return await ctx.apply(_kill_step(), victims)
+
+
+def _grace_left(ctx: _Context, grace: float) -> float:
+    """The grace still owed: a resumed maintenance counts from the last warning sent."""
+    warned_at = ctx.resume.latest.get("warn") if ctx.resume is not None else None
+    if warned_at is None:
+        return grace
+    elapsed = (datetime.now(timezone.utc) - warned_at).total_seconds()
+    return min(grace, max(0.0, grace - elapsed))
 
 
 def _default_alert(params: DisconnectMatching, conn: str, who: str | None) -> bytes:
@@ -187,17 +200,29 @@ async def _run_matching(
     targets: list[str],
     notify: Notify | None,
 ) -> list[Outcome]:
+    if ctx.resume is not None:
+        # A plan made again for the resume no longer lists the connections the
+        # interrupted run killed; the alerts owed for them come from its journal.
+        planned = set(targets)
+        targets = targets + sorted(
+            target
+            for (action, target), status in ctx.resume.last.items()
+            if action == "kill" and status in ("done", "uncertain") and target not in planned
+        )
     ctx.total = len(targets) * 2
 
     def killed(outcome: Outcome) -> bool:
         if outcome.status == "done":
             return True
+        if ctx.resume is None:
+            return False
+        before = ctx.resume.last.get(("kill", outcome.target))
         # Resumed: the kill was done by the interrupted run, which may have stopped
         # before sending its alert. The notify step below skips it if it was sent.
-        return (
-            outcome.status == "skipped"
-            and ctx.resume is not None
-            and ctx.resume.last.get(("kill", outcome.target)) == "done"
+        # A kill interrupted in flight that now finds the connection gone most likely
+        # did it: the alert is owed as well.
+        return (outcome.status == "skipped" and before == "done") or (
+            outcome.status == "not_found" and before == "uncertain"
         )
 
     async def alert(outcome: Outcome) -> None:

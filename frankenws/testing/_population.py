@@ -336,7 +336,9 @@ class Population:
         import aiohttp
 
         self._stop = asyncio.Event()
-        async with aiohttp.ClientSession() as session:
+        # aiohttp allows 100 connections per session by default: the 101st client would
+        # wait for one of the first hundred to close, which they never do.
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             tasks = [asyncio.ensure_future(self._client(session, m)) for m in self.members]
             await self._stop.wait()
             for task in tasks:

@@ -77,26 +77,38 @@ def test_each_outcome_is_announced_as_it_is_recorded(fake, tmp_path):
     assert sorted(lines for _, lines in seen) == list(range(2, 9))  # header + one each
 
 
-def test_failures_do_not_stop_the_run(fake, tmp_path):
-    """When the server goes away mid-run, every remaining target is failed, not lost."""
-    ids = [fake.connect() for _ in range(10)]
+def test_a_dead_server_stops_the_run(fake, tmp_path):
+    """When the server goes away mid-run, a few connection failures in a row stop the
+    job: the rest is journaled as not attempted (not thousands of failures) for a resume."""
+    ids = [fake.connect() for _ in range(20)]
     server = fake.serve()
     ws = frankenws.Client(server.admin_url, timeout=2)
-    calls = {"n": 0}
+    journal = tmp_path / "j"
 
     def progress(done: int, total: int) -> None:
-        calls["n"] += 1
         if done == 4:
             server.close()
 
-    report = bulk.kill_connections(
-        ws, ids, concurrency=1, progress=progress, journal=tmp_path / "j"
-    )
+    report = bulk.kill_connections(ws, ids, concurrency=1, progress=progress, journal=journal)
     ws.close()
     assert len(report.done) == 4
-    assert len(report.failed) == 6
+    assert len(report.failed) == 5
+    assert len(report.not_attempted) == 11
+    assert report.stopped is not None
+    assert "stopped answering" in report.stopped
     assert not report.ok
-    assert all(o.error for o in report.outcomes if o.status == "failed")
+    assert report.to_dict()["counts"]["not_attempted"] == 11
+    assert "11 not attempted" in report.summary()
+    assert all(o.error for o in report.outcomes if o.status != "done")
+    lines = [json.loads(line) for line in journal.read_text().splitlines()[1:]]
+    assert sorted(r["target"] for r in lines if r["status"] == "not_attempted") == sorted(
+        report.not_attempted
+    )
+    with fake.serve() as again, again.client() as ws2:
+        second = bulk.kill_connections(ws2, ids, resume=journal)
+    assert sorted(second.done) == sorted(report.failed + report.not_attempted)
+    assert second.ok
+    assert second.stopped is None
 
 
 def test_journal_and_resume_exactly_once(fake, tmp_path):
@@ -117,7 +129,7 @@ def test_journal_and_resume_exactly_once(fake, tmp_path):
         second = bulk.kill_connections(ws2, ids, resume=journal)
         assert ws2.get_clients() == []
     assert sorted(second.skipped) == sorted(first.done)
-    assert sorted(second.done) == sorted(first.failed)
+    assert sorted(second.done) == sorted(first.failed + first.not_attempted)
     # every target killed exactly once over both runs, per the journal
     lines = [json.loads(line) for line in journal.read_text().splitlines()]
     assert lines[0]["journal"] == "frankenws-bulk"

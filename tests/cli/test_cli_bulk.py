@@ -96,15 +96,15 @@ def test_confirmation_refused_changes_nothing(run, users):
         result = run("disconnect-user", "alice", input=answer)
         assert result.exit_code == 1
         assert "cancelled; nothing was changed" in result.stderr
-        assert "Proceed?" in result.stderr
+        assert "Disconnect 4 connection(s) on localhost:2019? [y/N]" in result.stderr
     assert sorted(users.get_clients()) == ALL
 
 
 def test_confirmation_accepted(run, users):
-    """Answering yes runs the job; the plan is printed before the question."""
+    """Answering yes runs the job; the plan is shown (on stderr) before the question."""
     result = run("disconnect-user", "bob", input="y\n")
     assert result.exit_code == 0, result.output
-    assert "b1" in result.stdout
+    assert result.stderr.index("b1") < result.stderr.index("[y/N]")
     assert "disconnect-user: kill: 1 done, 0 not found, 0 failed" in result.stdout
     assert "b1" not in users.get_clients()
 
@@ -114,7 +114,7 @@ def test_empty_plan_is_nothing_to_do(run):
     result = run("disconnect-user", "nobody")
     assert result.exit_code == 0
     assert "nothing to do" in result.stderr
-    assert "Proceed?" not in result.stderr
+    assert "[y/N]" not in result.stderr
 
 
 def test_maintenance_warns_then_kills(run, users):
@@ -225,10 +225,10 @@ def test_resume_journal_of_another_job_exits_2(run, users, tmp_path):
 
 
 def test_human_report(run):
-    """Without --json: plan table, then the summary line; no progress bar off a terminal."""
+    """Without --json: the plan's summary on stderr, the report on stdout; no progress
+    bar off a terminal."""
     result = run("disconnect-route", "/news", "--yes")
     assert result.exit_code == 0
-    lines = result.stdout.splitlines()
-    assert lines[0] == "disconnect 4 connection(s) on route '/news'"
-    assert lines[-1] == "disconnect-route: kill: 4 done, 0 not found, 0 failed"
+    assert result.stderr.splitlines()[0] == "disconnect 4 connection(s) on route '/news'"
+    assert result.stdout.splitlines() == ["disconnect-route: kill: 4 done, 0 not found, 0 failed"]
     assert "━" not in result.stderr

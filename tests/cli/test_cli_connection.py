@@ -42,6 +42,7 @@ def test_kill_many_json(cli, fake):
         "failed": 0,
         "skipped": 0,
         "uncertain": 0,
+        "not_attempted": 0,
     }
     assert doc["outcomes"] == [
         {"target": "c-alice", "action": "kill", "status": "done"},
@@ -96,7 +97,33 @@ def test_kill_without_ids_exits_2(cli):
     result = cli("kill")
     assert result.exit_code == 2
     assert "give at least one connection id" in result.stderr
-    assert cli("kill", "-", input="").exit_code == 2
+
+
+def test_kill_of_an_empty_pipeline_is_a_no_op(cli, fake, tmp_path):
+    """clients --where ... | kill - matching nobody: nothing to do, exit 0 (not a usage
+    error), for stdin and for --from alike."""
+    empty = tmp_path / "none.txt"
+    empty.write_text("\n")
+    for result in (cli("kill", "-", input=""), cli("kill", "--from", str(empty))):
+        assert result.exit_code == 0, result.output
+        assert result.stdout == ""
+        assert "nothing to kill" in result.stderr
+    doc = json_out(cli("kill", "-", "--json", input="\n"))
+    assert doc["ok"] is True
+    assert doc["outcomes"] == []
+    assert len(fake.get_clients()) == 3
+
+
+def test_kill_prints_the_same_shape_for_3_and_for_30_ids(cli, fake):
+    """A few ids go one by one, many through the bulk engine: the operator cannot tell."""
+    few = sorted(fake.connect("/few") for _ in range(3))
+    many = sorted(fake.connect("/many") for _ in range(30))
+    for ids in (few, many):
+        result = cli("kill", *ids, "nobody")
+        assert result.exit_code == 1
+        lines = result.stdout.splitlines()
+        assert sorted(lines) == sorted([f"killed {i}" for i in ids] + ["not found nobody"])
+        assert "1 id(s) not found" in result.stderr
 
 
 def test_kill_dry_run_changes_nothing(cli, fake):

@@ -8,14 +8,17 @@ nothing rather than printing an error into the shell. Strictly private.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 import frankenws
 from frankenws_cli._argv import BY_ATTRIBUTE
-from frankenws_cli._context import AppContext, Server, configure
+from frankenws_cli._context import AppContext, configure
 from frankenws_cli._settings import profile_names
+
+if TYPE_CHECKING:
+    from frankenws_cli._context import Server
 
 __all__ = ["COMPLETERS", "OPERATORS", "complete_profiles"]
 

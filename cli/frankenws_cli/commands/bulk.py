@@ -7,6 +7,8 @@ happen in ``_jobs``. ``--dry-run`` stops after the plan.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +18,7 @@ from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import UsageProblem
 from frankenws_cli._jobs import BulkJob
 from frankenws_cli._parse import MAX_GRACE_HOURS, duration, non_empty
+from frankenws_cli._progress import countdown, spinner
 
 if TYPE_CHECKING:
     from frankenws.bulk import Plan
@@ -57,7 +60,33 @@ or the confirmation was refused.
 """
 
 
-def _job(obj: AppContext, plan: Plan, resume: Path | None, journal: Path | None) -> BulkJob:
+def _planned(obj: AppContext, make: Callable[[], Plan]) -> Plan:
+    """Read the server for a plan, with a spinner and a counter on a terminal."""
+    from frankenws import bulk
+
+    if not obj.dry_run:
+        # An audit log that cannot be written stops the job anyway: say so before
+        # a long read of the server, not after it.
+        obj.begin_changes()
+    with spinner("reading the server") as tick, bulk.planning_progress(tick):
+        return make()
+
+
+def _near(given: str, known: list[str]) -> str | None:
+    """A known name close enough to ``given`` to be what the operator meant."""
+    close = difflib.get_close_matches(given, known, n=1, cutoff=0.75)
+    return close[0] if close and close[0] != given else None
+
+
+def _job(
+    obj: AppContext,
+    plan: Plan,
+    resume: Path | None,
+    journal: Path | None,
+    *,
+    advice: list[str] | None = None,
+    doubtful: bool = False,
+) -> BulkJob:
     from frankenws import bulk
 
     if resume is not None and not resume.exists():
@@ -76,9 +105,12 @@ def _job(obj: AppContext, plan: Plan, resume: Path | None, journal: Path | None)
             on_outcome=on_outcome,
             wait_closed=True,
             timeout=WAIT_CLOSED_SECONDS,
+            sleep=lambda seconds: countdown(seconds, progress),
         )
 
-    return BulkJob(plan, run, resume=resume, journal=journal)
+    return BulkJob(
+        plan, run, resume=resume, journal=journal, advice=advice or [], doubtful=doubtful
+    )
 
 
 def disconnect_user(
@@ -95,7 +127,7 @@ def disconnect_user(
 
     obj = context_of(ctx)
     non_empty(username=username, key=key)
-    plan = bulk.plan_disconnect_user(obj.client(), username, key=key)
+    plan = _planned(obj, lambda: bulk.plan_disconnect_user(obj.client(), username, key=key))
     return _job(obj, plan, resume, journal)
 
 
@@ -123,7 +155,9 @@ def maintenance(
 
     obj = context_of(ctx)
     seconds = duration(grace, "--grace", allow_zero=True, max_days=MAX_GRACE_HOURS / 24)
-    plan = bulk.plan_maintenance(obj.client(), message, grace=seconds, route=route)
+    plan = _planned(
+        obj, lambda: bulk.plan_maintenance(obj.client(), message, grace=seconds, route=route)
+    )
     return _job(obj, plan, resume, journal)
 
 
@@ -147,7 +181,7 @@ def cleanup_inactive(
 
     obj = context_of(ctx)
     seconds = duration(max_idle, "--max-idle")
-    plan = bulk.plan_cleanup_inactive(obj.client(), seconds, key=key)
+    plan = _planned(obj, lambda: bulk.plan_cleanup_inactive(obj.client(), seconds, key=key))
     return _job(obj, plan, resume, journal)
 
 
@@ -170,7 +204,12 @@ def enforce_limit(
     from frankenws import bulk
 
     obj = context_of(ctx)
-    plan = bulk.plan_enforce_connection_limit(obj.client(), max_, key=key, order_key=order_key)
+    plan = _planned(
+        obj,
+        lambda: bulk.plan_enforce_connection_limit(
+            obj.client(), max_, key=key, order_key=order_key
+        ),
+    )
     return _job(obj, plan, resume, journal)
 
 
@@ -186,8 +225,10 @@ def disconnect_route(
     from frankenws import bulk
 
     obj = context_of(ctx)
-    plan = bulk.plan_disconnect_route(obj.client(), route)
-    return _job(obj, plan, resume, journal)
+    plan = _planned(obj, lambda: bulk.plan_disconnect_route(obj.client(), route))
+    near = None if plan.targets else _near(route, obj.client().list_routes())
+    advice = [f"no connection is on route {route!r}; did you mean {near!r}?"] if near else []
+    return _job(obj, plan, resume, journal, advice=advice, doubtful=near is not None)
 
 
 def sweep(
@@ -221,8 +262,18 @@ def sweep(
     from frankenws import bulk
 
     obj = context_of(ctx)
-    plan = bulk.plan_disconnect_matching(obj.client(), key, op, value, notify_tag=notify_tag)
-    return _job(obj, plan, resume, journal)
+    client = obj.client()
+    plan = _planned(
+        obj, lambda: bulk.plan_disconnect_matching(client, key, op, value, notify_tag=notify_tag)
+    )
+    advice = []
+    if notify_tag is not None and client.get_tag_count(notify_tag) == 0:
+        near = _near(notify_tag, client.get_tags())
+        advice.append(
+            f"no connection holds tag {notify_tag!r}: the alerts would reach nobody"
+            + (f"; did you mean {near!r}?" if near else "")
+        )
+    return _job(obj, plan, resume, journal, advice=advice)
 
 
 def register(app: typer.Typer) -> None:

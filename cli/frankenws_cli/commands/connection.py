@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 import frankenws
-from frankenws_cli._context import Server, context_of, server_label
+from frankenws_cli._context import context_of, server_label
 from frankenws_cli._errors import NotDone, UsageProblem
 from frankenws_cli._kill import kill_ids
 from frankenws_cli._output import Lines, Result, confirm
 from frankenws_cli._parse import non_empty, read_payload
 
 from ._common import check_offline, dry_run, server_name
+
+if TYPE_CHECKING:
+    from frankenws_cli._context import Server
 
 __all__ = ["register"]
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 import frankenws
-from frankenws_cli._context import AppContext, Server, context_of, server_label
+from frankenws_cli._context import AppContext, context_of, server_label
 from frankenws_cli._errors import NotDone
 from frankenws_cli._output import Fields, Lines, Result, Stack, Stream, Table
 
 from ._common import ms
+
+if TYPE_CHECKING:
+    from frankenws_cli._context import Server
 
 __all__ = ["register"]
 
