@@ -8,7 +8,9 @@ Two forms, the ones orchestrators publish:
   (Kubernetes named ports, Consul); targets are resolved to addresses with the same
   resolver.
 
-``?scheme=https`` after either form makes the node URLs ``https://``. Answers are kept
+``?scheme=https`` after either form makes the node URLs ``https://``;
+``?nameserver=host:port`` (repeatable) asks that DNS server instead of the system's, e.g.
+Consul's DNS on port 8600, or a cluster's DNS from outside it. Answers are kept
 for their TTL (the smallest one seen). Needs ``dnspython`` (``frankenws[cluster]``).
 """
 
@@ -37,6 +39,8 @@ class DnsTarget:
     name: str
     port: int | None
     scheme: str
+    nameservers: tuple[str, ...] = ()
+    """From ``?nameserver=`` (empty: the system's resolvers)."""
 
 
 def parse_dns_url(url: str) -> DnsTarget:
@@ -56,10 +60,26 @@ def parse_dns_url(url: str) -> DnsTarget:
         raise InvalidArgument(f"{url!r}: dns+a:// needs the admin port, e.g. dns+a://name:2019")
     if kind == "srv" and port is not None:
         raise InvalidArgument(f"{url!r}: dns+srv:// takes the ports from the SRV records")
-    schemes = parse_qs(parts.query).get("scheme", ["http"])
+    query = parse_qs(parts.query)
+    unknown = sorted(set(query) - {"scheme", "nameserver"})
+    if unknown:
+        raise InvalidArgument(
+            f"{url!r}: unknown option {unknown[0]!r}; a discovery URL takes ?scheme=https "
+            "and ?nameserver=host:port"
+        )
+    schemes = query.get("scheme", ["http"])
     if schemes[-1] not in ("http", "https"):
         raise InvalidArgument(f"{url!r}: scheme must be http or https")
-    return DnsTarget(kind, parts.hostname, port, schemes[-1])
+    nameservers = tuple(query.get("nameserver", []))
+    for entry in nameservers:
+        try:
+            _host_port(entry)
+        except ValueError:
+            raise InvalidArgument(
+                f"{url!r}: nameserver {entry!r} is not an address, address:port or "
+                "[v6 address]:port"
+            ) from None
+    return DnsTarget(kind, parts.hostname, port, schemes[-1], nameservers)
 
 
 class Discovery:
@@ -89,6 +109,8 @@ class Discovery:
         if refresh_interval is not None and refresh_interval <= 0:
             raise InvalidArgument("refresh_interval must be a positive number of seconds")
         self.refresh_interval = refresh_interval
+        if nameservers is None and self.target.nameservers:
+            nameservers = self.target.nameservers
         self._resolver = resolver if resolver is not None else _resolver(nameservers, lifetime)
         self._nodes: list[str] = []
         self._resolved_at = -math.inf
@@ -195,9 +217,8 @@ def _resolver(nameservers: Sequence[str] | None, lifetime: float) -> Any:
     return resolver
 
 
-def _nameserver(entry: str) -> Any:
-    import dns.nameserver
-
+def _host_port(entry: str) -> tuple[str, int]:
+    """``host``, ``host:port`` or ``[v6]:port`` as (address, port); ValueError otherwise."""
     host, port = entry, 53
     if entry.startswith("["):
         host, _, rest = entry[1:].partition("]")
@@ -205,4 +226,13 @@ def _nameserver(entry: str) -> Any:
     elif entry.count(":") == 1:
         host, _, number = entry.partition(":")
         port = int(number)
-    return dns.nameserver.Do53Nameserver(host, port)
+    ipaddress.ip_address(host)  # dnspython needs an address, not a name
+    if not 0 < port < 65536:
+        raise ValueError(entry)
+    return host, port
+
+
+def _nameserver(entry: str) -> Any:
+    import dns.nameserver
+
+    return dns.nameserver.Do53Nameserver(*_host_port(entry))

@@ -193,3 +193,35 @@ def test_subprocess_fleet_disconnect_user(nodes, dirs):
     )
     assert failed.returncode == 1
     assert nodes.urls[0] in failed.stderr
+
+
+def test_discover_finds_the_fleet_in_dns(plain, nodes):
+    """--discover with ?nameserver= asks a real DNS server (here on loopback) for the nodes."""
+    from cluster_support import Zone, dns_server, srv
+
+    alice = _alice_everywhere(nodes)
+    ports = [int(url.rsplit(":", 1)[1]) for url in nodes.urls]
+    zone = Zone()
+    zone.set("_admin._tcp.ws.test", "SRV", [srv(port, "node.ws.test.") for port in ports])
+    zone.set("node.ws.test", "A", ["127.0.0.1"])
+    with dns_server(zone) as nameserver:
+        found = plain(
+            "--discover",
+            f"dns+srv://_admin._tcp.ws.test?nameserver={nameserver}",
+            "clients",
+            "--where",
+            "username",
+            "eq",
+            "alice",
+            "--json",
+        )
+    assert found.exit_code == 0, found.output
+    rows = json_out(found)
+    assert sorted(row["id"] for row in rows) == sorted(alice)
+    assert sorted(row["node"] for row in rows) == sorted(nodes.urls)
+
+
+def test_discover_refuses_a_bad_nameserver(plain):
+    result = plain("--discover", "dns+a://ws.test:2019?nameserver=not-an-ip", "clients")
+    assert result.exit_code == 2
+    assert "nameserver 'not-an-ip'" in result.output
