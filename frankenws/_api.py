@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from types import TracebackType
 from typing import TypeVar
 
 from ._calls import Operation, calls
@@ -23,6 +24,8 @@ from ._models import QueuedMessage
 __all__ = ["AsyncOperations", "SyncOperations"]
 
 T = TypeVar("T")
+S = TypeVar("S", bound="SyncOperations")
+A = TypeVar("A", bound="AsyncOperations")
 
 
 class SyncOperations(abc.ABC):
@@ -33,6 +36,21 @@ class SyncOperations(abc.ABC):
     @abc.abstractmethod
     def _run(self, op: Operation[T]) -> T:
         """Send ``op`` (a single call or a multi-request flow) and return its result."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connections this object holds."""
+
+    def __enter__(self: S) -> S:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def get_clients(self, route: str | None = None) -> list[str]:
         """Ids of every registered connection, optionally only those on ``route``.
@@ -318,6 +336,21 @@ class AsyncOperations(abc.ABC):
     @abc.abstractmethod
     async def _run(self, op: Operation[T]) -> T:
         """Send ``op`` (a single call or a multi-request flow) and return its result."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None:
+        """Release the connections this object holds."""
+
+    async def __aenter__(self: A) -> A:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     async def get_clients(self, route: str | None = None) -> list[str]:
         return await self._run(calls.get_clients(route))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from types import TracebackType
 from typing import Any, TypeVar
 
 from ._api import AsyncOperations
@@ -101,17 +100,6 @@ class AsyncCluster(Fleet, AsyncOperations):
         """Close the clients this cluster created."""
         for name in self._own:
             await self._clients[name].aclose()
-
-    async def __aenter__(self) -> AsyncCluster:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def _run(self, op: Operation[T]) -> T:
         if self._discovery is not None and self._discovery.due():

@@ -30,6 +30,9 @@ class Recorder(SyncOperations):
         self.ops.append(op)
         return None  # type: ignore[return-value]
 
+    def close(self) -> None:
+        pass
+
 
 class AsyncRecorder(AsyncOperations):
     def __init__(self) -> None:
@@ -38,6 +41,9 @@ class AsyncRecorder(AsyncOperations):
     async def _run(self, op: Operation[T]) -> T:
         self.ops.append(op)
         return None  # type: ignore[return-value]
+
+    async def aclose(self) -> None:
+        pass
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
