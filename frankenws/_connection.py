@@ -129,7 +129,7 @@ def build_connection(
     merged = httpx.Headers({"User-Agent": user_agent})
     # Caddy compares Host with its listen address literally, so it is always explicit
     # (an explicit port included) rather than left to each sender's own default.
-    merged["Host"] = address.host_header or url.netloc.decode("ascii")
+    merged["Host"] = _default_host(address, url.netloc.decode("ascii"))
     if url.username or url.password:
         # Credentials in the URL (a proxy in front of the admin API) become a header,
         # so every sender sends them without knowing about them.
@@ -151,6 +151,16 @@ def build_connection(
         has_cert=cert is not None,
         max_response_bytes=max_response_bytes,
     )
+
+
+def _default_host(address: AdminAddress, netloc: str) -> str:
+    if address.uds is not None:
+        # Caddy before 2.7 checks Host on a unix socket as well and, unless `origins` is
+        # configured, accepts only an empty one (RFC 9112 3.2: a request whose target
+        # has no authority sends an empty Host); 2.7 and later check nothing there. An
+        # empty Host is what works on every version.
+        return ""
+    return address.host_header or netloc
 
 
 # RFC 9110 token characters: anything else in a name is a request Go refuses.

@@ -103,6 +103,16 @@ def raise_for_status(response: Response, *, known_route: bool = True) -> None:
             **kw,
         )
     error = _error_text(body)
+    if status == 403 and error.startswith("host not allowed") and url.startswith("unix/"):
+        # Only Caddy before 2.7 checks Host on a unix socket; a listener's address would
+        # be refused there as well, so the advice is what that check accepts.
+        raise HostNotAllowed(
+            f"{url} answered 403 {error}: Caddy before 2.7 checks the Host header on a unix "
+            "socket too, and accepts an empty Host (what frankenws sends by default) unless "
+            "its admin 'origins' are configured, then only one of those. Leave host_header "
+            "unset, or set it to one of the configured origins",
+            **kw,
+        )
     if status == 403 and error.startswith("host not allowed"):
         raise HostNotAllowed(
             f"{url} answered 403 {error}: Caddy only accepts its own listen address in the "

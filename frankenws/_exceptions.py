@@ -112,7 +112,8 @@ class HostNotAllowed(APIError):
     """403 ``host not allowed``: Caddy only accepts the ``Host`` values of its listener.
 
     Pass ``host_header="localhost:2019"`` (the admin listener's own address) when you go
-    through an SSH tunnel or a proxy.
+    through an SSH tunnel or a proxy. On a unix socket only Caddy before 2.7 checks Host:
+    it accepts the empty one sent by default, or one of its configured ``origins``.
     """
 
 

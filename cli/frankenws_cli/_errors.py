@@ -116,6 +116,7 @@ _CLI_VOICE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\btimeout=", "--timeout"),
         (r"\bhost_header=(['\"]?)([^'\"\s)]+)\1", r"--host-header \2"),
         (r"\bhost_header=", "--host-header"),
+        (r"\bhost_header\b", "--host-header"),
         (r"\bcert=\(([^,()]+), ([^()]+)\)", r"--cert \1 --key \2"),
         (r"\bverify=", "--ca "),
         (r"\ballow_path=True", "--url-path-ok"),
@@ -159,14 +160,18 @@ def _classify(exc: BaseException) -> Failure | None:
             hints = ("raise --timeout if the server is expected to be slow",)
         return Failure(UNREACHABLE, exc.message, hints)
     if isinstance(exc, frankenws.HostNotAllowed):
-        return Failure(
-            REJECTED,
-            exc.message,
-            (
+        if (exc.url or "").startswith("unix/"):
+            # A listener address is refused there too (Caddy before 2.7 on a socket).
+            hint = (
+                "on a unix socket, leave --host-header unset (an empty Host) or give one "
+                "of the 'origins' of Caddy's admin config"
+            )
+        else:
+            hint = (
                 "pass --host-header with the admin listener's own address, "
-                "e.g. --host-header localhost:2019",
-            ),
-        )
+                "e.g. --host-header localhost:2019"
+            )
+        return Failure(REJECTED, exc.message, (hint,))
     if isinstance(exc, frankenws.ModuleNotLoaded):
         return Failure(
             REJECTED,

@@ -120,7 +120,7 @@ def test_missing_cert_files(tmp_path):
         ("http://localhost:2019", {}, "localhost:2019"),
         ("http://[::1]:2019", {}, "[::1]:2019"),
         ("https://admin.example", {}, "admin.example"),
-        ("unix/{tmp}/admin.sock", {}, "localhost"),
+        ("unix/{tmp}/admin.sock", {}, ""),
         ("http://localhost:12019", {"host_header": "localhost:2019"}, "localhost:2019"),
         ("http://localhost:12019", {"headers": {"host": "127.0.0.1:2019"}}, "127.0.0.1:2019"),
     ],

@@ -91,7 +91,7 @@ def doctor(ctx: typer.Context) -> Result:
     host = _host_sent(url, settings.host_header.value)
     data["host_header"] = host
     data["host_header_source"] = (
-        settings.host_header.origin if settings.host_header.value else "derived from the URL"
+        settings.host_header.origin if settings.host_header.value else _derived_host(host)
     )
     secure = url.startswith("https://")
     data["tls"] = {
@@ -125,7 +125,7 @@ def doctor(ctx: typer.Context) -> Result:
                 failure.exit_code or REJECTED,
             )
             return _result(data, code)
-        check("reach", True, f"{server_label(client)} answered (Host: {host})")
+        check("reach", True, f"{server_label(client)} answered (Host: {_shown_host(host)})")
         check("extension", True, f"WebSocket extension loaded, {data['connections']} connection(s)")
         samples = [first]
         for _ in range(LATENCY_SAMPLES - 1):
@@ -209,8 +209,8 @@ def _result(data: dict[str, Any], code: int) -> Result:
             ("url", f"{data['url']}  ({data['url_source']})" if data["url"] else None),
             (
                 "host header",
-                f"{data['host_header']}  ({data['host_header_source']})"
-                if data["host_header"]
+                f"{_shown_host(data['host_header'])}  ({data['host_header_source']})"
+                if data["host_header"] is not None
                 else None,
             ),
             ("tls", _tls_text(data["tls"])),
@@ -224,6 +224,16 @@ def _result(data: dict[str, Any], code: int) -> Result:
         Stack([settings, Table(["CHECK", "STATUS", "DETAIL"], rows), Lines(fixes)]),
         exit_code=code,
     )
+
+
+def _derived_host(host: str) -> str:
+    if host == "":
+        return "a unix socket: accepted by every Caddy version"
+    return "derived from the URL"
+
+
+def _shown_host(host: str) -> str:
+    return "(empty)" if host == "" else host
 
 
 def _tls_text(tls: dict[str, Any] | None) -> str | None:
