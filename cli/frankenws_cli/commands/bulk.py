@@ -78,6 +78,67 @@ def _near(given: str, known: list[str]) -> str | None:
     return close[0] if close and close[0] != given else None
 
 
+# How much of the server a did-you-mean reads, whatever its size: a few searches, then
+# the values of at most this many connections (and one search per name found).
+NEAR_VALUE_READS = 20
+NEAR_SHOWN = 3
+# The regex search is one pattern of about 3n alternatives of n characters.
+NEAR_REGEX_MAX_LENGTH = 32
+# Go's regexp.QuoteMeta set; any other character stands for itself in RE2.
+_RE2_SPECIAL = frozenset("\\.+*?()|[]{}^$")
+
+
+def _near_values(client: Any, key: str, given: str) -> list[str]:
+    """Stored values of ``key`` that ``given`` is probably a typo of, closest first.
+
+    The server's searches find the candidates (equal but for case, one edit away,
+    containing ``given``), so only a few values are ever read, even among 100,000
+    connections."""
+    searches = [("ieq", given)]
+    if 3 <= len(given) <= NEAR_REGEX_MAX_LENGTH:
+        searches.append(("regex", _one_edit_away(given)))
+    if len(given) >= 3:
+        searches.append(("icontains", given))
+    pool: dict[str, None] = {}
+    for op, operand in searches:
+        pool.update(dict.fromkeys(sorted(client.search_stored_information(key, op, operand))))
+    found: list[str] = []
+    reads = 0
+    while pool and reads < NEAR_VALUE_READS:
+        id = next(iter(pool))
+        value = client.get_stored_information(id, key)
+        reads += 1
+        pool.pop(id)
+        if value is None or value == given:
+            continue
+        found.append(value)
+        # Many connections share a name: drop them all rather than read each one.
+        for other in client.search_stored_information(key, "eq", value):
+            pool.pop(other, None)
+    found.sort(key=lambda v: -difflib.SequenceMatcher(None, v.lower(), given.lower()).ratio())
+    return found[:NEAR_SHOWN]
+
+
+def _one_edit_away(text: str) -> str:
+    """An RE2 pattern matching, case aside, ``text`` or any string one edit away from it
+    (a character replaced, dropped, added, or two neighbours swapped)."""
+    chars = ["\\" + c if c in _RE2_SPECIAL else c for c in text]
+    options = set()
+    for i in range(len(chars) + 1):
+        head, tail = "".join(chars[:i]), chars[i:]
+        options.add(head + "." + "".join(tail))  # one added
+        if tail:
+            options.add(head + ".?" + "".join(tail[1:]))  # one replaced or dropped
+        if len(tail) >= 2:
+            options.add(head + tail[1] + tail[0] + "".join(tail[2:]))  # two swapped
+    return "(?is)^(?:" + "|".join(sorted(options)) + ")$"
+
+
+def _either(names: list[str]) -> str:
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
 def _job(
     obj: AppContext,
     plan: Plan,
@@ -122,13 +183,23 @@ def disconnect_user(
     resume: ResumeOpt = None,
     journal: JournalOpt = None,
 ) -> BulkJob:
-    """Disconnect every connection of a user (stored KEY equals USERNAME)."""
+    """Disconnect every connection of a user (stored KEY equals USERNAME).
+
+    A USERNAME that no connection has, but close to stored names (another case, one
+    edit away), gets a did-you-mean and the run exits 1 instead of "nothing to do".
+    """
     from frankenws import bulk
 
     obj = context_of(ctx)
     non_empty(username=username, key=key)
     plan = _planned(obj, lambda: bulk.plan_disconnect_user(obj.client(), username, key=key))
-    return _job(obj, plan, resume, journal)
+    if plan.targets:
+        return _job(obj, plan, resume, journal)
+    near = _near_values(obj.client(), key, username)
+    advice = f"no connection has {key} {username!r}"
+    if near:
+        advice += f"; did you mean {_either(near)}?"
+    return _job(obj, plan, resume, journal, advice=[advice], doubtful=bool(near))
 
 
 def maintenance(
