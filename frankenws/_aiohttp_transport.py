@@ -12,6 +12,7 @@ client already maps to frankenws errors. Strictly private.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
@@ -33,20 +34,37 @@ def available() -> bool:
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
-    """Sends httpx requests over one aiohttp session, created in the first request's loop."""
+    """Sends httpx requests over aiohttp: one session per event loop that uses it.
+
+    A session (its pooled sockets) belongs to the loop it was created in and can be
+    neither used nor closed from another, yet one ``AsyncClient`` may serve several
+    loops in turn (each ``asyncio.run()`` makes one). So every loop gets its own session,
+    closed while that loop shuts down rather than abandoned with its sockets open."""
 
     def __init__(self, conn: Connection, *, limit: int = 100) -> None:
         self._conn = conn
         self._limit = limit
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sessions: dict[
+            asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, AsyncGenerator[None, None]]
+        ] = {}
 
-    def _open(self) -> aiohttp.ClientSession:
+    async def _open(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        known = self._sessions.get(loop)
+        if known is not None and not known[0].closed:
+            return known[0]
+        self._forget_closed_loops()
+        session = self._new_session()
+        # asyncio.run() (and any loop shut down properly) closes the async generators
+        # started in it before it closes: this one closes the session then.
+        keeper = _closed_at_shutdown(session)
+        self._sessions[loop] = (session, keeper)
+        await keeper.asend(None)
+        return session
+
+    def _new_session(self) -> aiohttp.ClientSession:
         import aiohttp
 
-        loop = asyncio.get_running_loop()
-        if self._session is not None and self._loop is loop and not self._session.closed:
-            return self._session
         conn = self._conn
         connector: aiohttp.BaseConnector
         if conn.uds is not None:
@@ -55,8 +73,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             # None: aiohttp's default certificate checks, as verify=True gives with httpx.
             ssl_arg: Any = None if conn.tls is True else conn.tls
             connector = aiohttp.TCPConnector(limit=self._limit, ssl=ssl_arg)
-        # A session from another event loop cannot be used (nor closed) from this one.
-        self._session = aiohttp.ClientSession(
+        return aiohttp.ClientSession(
             connector=connector,
             # httpx's single timeout applies to each phase, so aiohttp's per-phase ones
             # get it too (``connect`` includes waiting for a free pooled connection).
@@ -67,14 +84,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             trust_env=False,
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
         )
-        self._loop = loop
-        return self._session
+
+    def _forget_closed_loops(self) -> None:
+        """Drop the sessions of loops that are gone (a program calling asyncio.run()
+        over and over must not keep every loop it ever ran)."""
+        for loop in [loop for loop in self._sessions if loop.is_closed()]:
+            _finish(self._sessions.pop(loop)[0])
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         import aiohttp
         from yarl import URL
 
-        session = self._open()
+        session = await self._open()
         conn = self._conn
         # The client's deadline covers the whole request, as on httpx's own transport
         # (frankenws._deadline): aiohttp's total timeout is set to what is left of it.
@@ -106,9 +127,43 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        here = asyncio.get_running_loop()
+        for loop, (session, keeper) in list(self._sessions.items()):
+            if loop is here:
+                await keeper.aclose()
+            elif loop.is_running():
+                # Another thread's loop: its sockets are closed there.
+                asyncio.run_coroutine_threadsafe(_close(keeper), loop)
+            elif loop.is_closed():
+                _finish(session)
+            else:
+                continue  # a loop between two runs: it closes its session at shutdown
+            del self._sessions[loop]
+
+
+async def _closed_at_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await session.close()
+
+
+async def _close(keeper: AsyncGenerator[None, None]) -> None:
+    await keeper.aclose()
+
+
+def _finish(session: aiohttp.ClientSession) -> None:
+    """Close ``session`` of a loop that closed without shutting down its generators:
+    with no loop left to run on, only the session's bookkeeping can be closed (it then
+    needs nothing to await); its sockets went with the loop."""
+    if session.closed:
+        return
+    closing = session.close()
+    try:
+        closing.send(None)
+    except (StopIteration, RuntimeError):
+        return
+    closing.close()  # it wanted to wait for the loop after all
 
 
 async def _capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
