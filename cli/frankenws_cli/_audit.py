@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import stat
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +23,7 @@ __all__ = [
     "AuditLog",
     "default_actor",
     "default_audit_path",
+    "guard_existing",
     "open_private",
     "private_directory",
     "state_home",
@@ -47,6 +50,7 @@ def private_directory(directory: Path) -> None:
     ``--audit-log`` or ``--journal`` elsewhere is an error rather than a new tree.
     """
     if directory.is_dir():
+        _tighten_directory(directory)
         return
     home = state_home()
     if not directory.absolute().is_relative_to(home.absolute()):
@@ -65,6 +69,45 @@ def open_private(path: Path) -> IO[str]:
     """Open ``path`` for appending; created 0600 when it does not exist yet."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     return os.fdopen(fd, "a", encoding="utf-8")
+
+
+def guard_existing(path: Path, what: str) -> None:
+    """An existing ``path`` that other users may read (made before files were 0600, or
+    by hand): tightened when it is frankenws's own, in its state directory; anywhere
+    else someone may have opened it on purpose, so a warning names the fix instead."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        _tighten_directory(path.parent)
+    except OSError:
+        return  # missing: it is created 0600
+    if not mode & 0o077:
+        return
+    from . import _output
+
+    if _ours(path):
+        os.chmod(path, 0o600)
+        _output.note(f"{what} {path} was readable by others (mode {mode:04o}); now 0600")
+        return
+    _output.warning(
+        f"{what} {path} is readable by others (mode {mode:04o}) and its lines name "
+        f"servers, users and connections; fix: chmod 600 {shlex.quote(str(path))}"
+    )
+
+
+def _tighten_directory(directory: Path) -> None:
+    # Versions before 0700 left frankenws's own directories to the umask.
+    if _ours(directory) and stat.S_IMODE(directory.stat().st_mode) & 0o077:
+        os.chmod(directory, 0o700)
+
+
+def _ours(path: Path) -> bool:
+    """``path`` is in frankenws's state directory and belongs to this user."""
+    own = state_home() / "frankenws"
+    try:
+        inside = path.absolute().is_relative_to(own.absolute())
+        return inside and path.stat().st_uid == os.geteuid()
+    except OSError:
+        return False
 
 
 def default_actor() -> str:
@@ -97,6 +140,7 @@ class AuditLog:
             return
         try:
             private_directory(self.path.parent)
+            guard_existing(self.path, "audit log")
             self._file = open_private(self.path)
         except OSError as exc:
             raise UsageProblem(

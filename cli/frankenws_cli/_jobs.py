@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import frankenws
 
 from . import _output
-from ._audit import private_directory, state_home
+from ._audit import guard_existing, private_directory, state_home
 from ._context import AppContext
 from ._errors import (
     NOT_DONE,
@@ -220,6 +220,9 @@ def execute(app: AppContext, job: BulkJob) -> Result:
                 "nothing was changed",
                 "choose a journal file with --journal PATH",
             ) from None
+    for existing in (journal, job.resume):
+        if existing is not None:
+            guard_existing(existing, "journal")
     watched = journal or job.resume
     total = len(plan.targets) if plan is not None else None
     audited: list[Outcome] = []
