@@ -193,7 +193,7 @@ whatever the number of connections). The audit log is checked before anything is
 reach nobody (with a did-you-mean from the server's tags), and the real run exits 1 when
 alerts reached nobody. A `disconnect-route` whose route matches nobody but is close to an
 existing route gets a did-you-mean and exits 1 instead of "nothing to do". So does a
-`disconnect-user` whose name nobody has: the plan says so and offers the closest stored names
+`disconnect-user` (or `sweep KEY eq VALUE`) whose name nobody has: the plan says so and offers the closest stored names
 (`did you mean 'alice'?`), found by searching the server (the same name in another case, one
 edit away, or containing it) and reading at most 20 values, however many connections there are.
 

@@ -99,3 +99,13 @@ def test_the_suggestion_reads_a_few_values_however_big_the_server(crowd):
     assert "did you mean" in result.stderr
     assert counting.routes["getStoredInformation"] <= 20
     assert sum(counting.routes.values()) <= 50
+
+
+def test_sweep_selecting_one_value_gets_the_same_did_you_mean(cli, fake):
+    result = cli("sweep", "username", "eq", "carlo", "--yes")
+    assert result.exit_code == 1
+    assert "no connection has username 'carlo'; did you mean 'carol'?" in result.stderr
+    assert len(fake.get_clients()) == 3
+    other = cli("sweep", "username", "prefix", "carlo", "--yes")
+    assert other.exit_code == 0
+    assert "did you mean" not in other.stderr

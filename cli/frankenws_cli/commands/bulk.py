@@ -329,7 +329,11 @@ def sweep(
     journal: JournalOpt = None,
 ) -> BulkJob:
     """Disconnect connections whose stored KEY matches OP VALUE (security sweeps),
-    e.g. sweep violationCount gte 3 --notify-tag admin."""
+    e.g. sweep violationCount gte 3 --notify-tag admin.
+
+    With eq or ieq, a VALUE that nobody has but close to stored ones gets a
+    did-you-mean and the run exits 1, as in disconnect-user.
+    """
     from frankenws import bulk
 
     obj = context_of(ctx)
@@ -338,13 +342,19 @@ def sweep(
         obj, lambda: bulk.plan_disconnect_matching(client, key, op, value, notify_tag=notify_tag)
     )
     advice = []
+    typo: list[str] = []
+    if not plan.targets and op in ("eq", "ieq") and value:
+        # Selecting by one stored value (a user name): a near miss is likely a typo.
+        typo = _near_values(client, key, value)
+        if typo:
+            advice.append(f"no connection has {key} {value!r}; did you mean {_either(typo)}?")
     if notify_tag is not None and client.get_tag_count(notify_tag) == 0:
         near = _near(notify_tag, client.get_tags())
         advice.append(
             f"no connection holds tag {notify_tag!r}: the alerts would reach nobody"
             + (f"; did you mean {near!r}?" if near else "")
         )
-    return _job(obj, plan, resume, journal, advice=advice)
+    return _job(obj, plan, resume, journal, advice=advice, doubtful=bool(typo))
 
 
 def register(app: typer.Typer) -> None:
