@@ -193,9 +193,10 @@ whatever the number of connections). The audit log is checked before anything is
 reach nobody (with a did-you-mean from the server's tags), and the real run exits 1 when
 alerts reached nobody. A `disconnect-route` whose route matches nobody but is close to an
 existing route gets a did-you-mean and exits 1 instead of "nothing to do". So does a
-`disconnect-user` (or `sweep KEY eq VALUE`) whose name nobody has: the plan says so and offers the closest stored names
-(`did you mean 'alice'?`), found by searching the server (the same name in another case, one
-edit away, or containing it) and reading at most 20 values, however many connections there are.
+`disconnect-user` (or `sweep KEY eq VALUE`) whose name nobody has: the plan says so and
+offers the closest stored names (`did you mean 'alice'?`), found by searching the server (the
+same name in another case, one edit away, or containing it) and reading at most 20 values,
+however many connections there are.
 
 Every run records each target's outcome in a journal (`--journal PATH`, or a file under
 `$XDG_STATE_HOME/frankenws/journals/` that is deleted after a clean run). Run the same command
