@@ -105,13 +105,14 @@ def _near_values(client: Any, key: str, given: str) -> list[str]:
     found: list[str] = []
     reads = 0
     while pool and reads < NEAR_VALUE_READS:
-        id = next(iter(pool))
-        value = client.get_stored_information(id, key)
+        conn = next(iter(pool))
+        value = client.get_stored_information(conn, key)
         reads += 1
-        pool.pop(id)
-        if value is None or value == given:
-            continue
-        found.append(value)
+        pool.pop(conn)
+        if value is None:
+            continue  # gone or changed since the search
+        if value != given:  # ``given`` itself is only held by disconnected ids
+            found.append(value)
         # Many connections share a name: drop them all rather than read each one.
         for other in client.search_stored_information(key, "eq", value):
             pool.pop(other, None)
