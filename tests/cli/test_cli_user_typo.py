@@ -109,3 +109,10 @@ def test_sweep_selecting_one_value_gets_the_same_did_you_mean(cli, fake):
     other = cli("sweep", "username", "prefix", "carlo", "--yes")
     assert other.exit_code == 0
     assert "did you mean" not in other.stderr
+
+
+def test_maintenance_on_a_route_that_looks_like_a_typo(cli, fake):
+    result = cli("maintenance", "--route", "/chta", "--grace", "0s", "--yes")
+    assert result.exit_code == 1
+    assert "no connection is on route '/chta'; did you mean '/chat'?" in result.stderr
+    assert len(fake.get_clients()) == 3

@@ -78,6 +78,14 @@ def _near(given: str, known: list[str]) -> str | None:
     return close[0] if close and close[0] != given else None
 
 
+def _route_typo(obj: AppContext, plan: Plan, route: str | None) -> tuple[list[str], bool]:
+    """The advice for a route nobody is on that is close to one somebody is on."""
+    near = None if plan.targets or route is None else _near(route, obj.client().list_routes())
+    if near is None:
+        return [], False
+    return [f"no connection is on route {route!r}; did you mean {near!r}?"], True
+
+
 # How much of the server a did-you-mean reads, whatever its size: a few searches, then
 # the values of at most this many connections (and one search per name found).
 NEAR_VALUE_READS = 20
@@ -230,7 +238,8 @@ def maintenance(
     plan = _planned(
         obj, lambda: bulk.plan_maintenance(obj.client(), message, grace=seconds, route=route)
     )
-    return _job(obj, plan, resume, journal)
+    advice, doubtful = _route_typo(obj, plan, route)
+    return _job(obj, plan, resume, journal, advice=advice, doubtful=doubtful)
 
 
 def cleanup_inactive(
@@ -298,9 +307,8 @@ def disconnect_route(
 
     obj = context_of(ctx)
     plan = _planned(obj, lambda: bulk.plan_disconnect_route(obj.client(), route))
-    near = None if plan.targets else _near(route, obj.client().list_routes())
-    advice = [f"no connection is on route {route!r}; did you mean {near!r}?"] if near else []
-    return _job(obj, plan, resume, journal, advice=advice, doubtful=near is not None)
+    advice, doubtful = _route_typo(obj, plan, route)
+    return _job(obj, plan, resume, journal, advice=advice, doubtful=doubtful)
 
 
 def sweep(
