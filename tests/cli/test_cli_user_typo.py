@@ -116,3 +116,22 @@ def test_maintenance_on_a_route_that_looks_like_a_typo(cli, fake):
     assert result.exit_code == 1
     assert "no connection is on route '/chta'; did you mean '/chat'?" in result.stderr
     assert len(fake.get_clients()) == 3
+
+
+def test_the_did_you_mean_on_a_fleet():
+    """Names held on other nodes are found the same way (searches fan out to every node)."""
+    fakes = [FakeFrankenPHP() for _ in range(2)]
+    for n, fake in enumerate(fakes):
+        conn = fake.connect("/chat", id=f"n{n}")
+        fake.set_stored_information(conn, "username", ["alice", "bob"][n])
+    servers = [fake.serve() for fake in fakes]
+    try:
+        run = make_cli(lambda: AppContext())
+        urls = [arg for server in servers for arg in ("--url", server.admin_url)]
+        result = run(*urls, "disconnect-user", "bbo", "--yes")
+    finally:
+        for server in servers:
+            server.close()
+    assert result.exit_code == 1, result.output
+    assert "did you mean 'bob'?" in result.stderr
+    assert [fake.get_clients() for fake in fakes] == [["n0"], ["n1"]]
