@@ -17,6 +17,7 @@ so CI can check the script and its routes still work.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -92,8 +94,8 @@ def smoke(url: str) -> None:
             print(f"{label:<34} {response.status_code} (smoke run: nothing timed)")
 
 
-def wrk(url: str, path: str, lua: str | None, seconds: int, connections: int) -> tuple[float, str]:
-    """Requests/s and mean latency of ``wrk`` on one route (after a 2 s warm-up)."""
+def wrk(url: str, path: str, lua: str | None, seconds: int, connections: int, pid: int = 0) -> Run:
+    """One ``wrk`` run on one route after a 2 s warm-up; with ``pid``, that server's CPU."""
     cmd = ["wrk", "-t1", f"-c{connections}", "-H", f"Host: {url[7:]}"]
     with tempfile.TemporaryDirectory() as tmp:
         if lua:
@@ -101,15 +103,43 @@ def wrk(url: str, path: str, lua: str | None, seconds: int, connections: int) ->
             script.write_text(lua)
             cmd += ["-s", str(script)]
         subprocess.run([*cmd, "-d2s", url + path], capture_output=True, check=True)
+        before = cpu_seconds(pid) if pid else 0.0
         out = subprocess.run(
             [*cmd, f"-d{seconds}s", url + path], capture_output=True, text=True, check=True
         ).stdout
+        cpu = cpu_seconds(pid) - before if pid else 0.0
+    if re.search(r"Non-2xx or 3xx responses|Socket errors", out):
+        sys.exit(f"wrk saw errors on {path}:\n{out}")
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     lat = re.search(r"Latency\s+([\d.]+\w+)", out)
-    return (float(rps.group(1)) if rps else 0.0), (lat.group(1) if lat else "?")
+    count = re.search(r"(\d+) requests in", out)
+    requests = int(count.group(1)) if count else 0
+    return Run(
+        float(rps.group(1)) if rps else 0.0,
+        lat.group(1) if lat else "?",
+        cpu / max(requests, 1) * 1e6,
+    )
 
 
-def compare(url: str, args: argparse.Namespace) -> None:
+class Run(NamedTuple):
+    rps: float
+    latency: str
+    cpu_us: float
+    """The server's CPU (user + system) per request, in microseconds."""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (``/proc/PID/stat``)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def compare(url: str, pid: int, args: argparse.Namespace) -> None:
     """The fake and a replaying aiohttp server, route by route, alternately."""
     paths = [("POST " if lua else "GET ") + path for _, path, lua in ROUTES]
     replay = subprocess.Popen(
@@ -123,19 +153,36 @@ def compare(url: str, args: argparse.Namespace) -> None:
     try:
         other = replay.stdout.readline().strip()
         print(f"{args.rounds} rounds, {args.seconds} s per route and server; min / median / max")
-        print("| route | fake req/s | aiohttp req/s | ratio |")
-        print("|---|---:|---:|---:|")
-        for label, path, lua in ROUTES:
-            ours, theirs = [], []
+        print(f"load average before: {loadavg()}")
+        print(
+            "| route | fake req/s | aiohttp req/s | ratio"
+            " | fake CPU µs/req | aiohttp CPU µs/req | CPU ratio |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for route in ROUTES:
+            ours, theirs, our_cpu, their_cpu = [], [], [], []
             for _ in range(args.rounds):
-                ours.append(wrk(url, path, lua, args.seconds, args.connections)[0])
-                theirs.append(wrk(other, path, lua, args.seconds, args.connections)[0])
+                run = wrk(url, route[1], route[2], args.seconds, args.connections, pid)
+                ours.append(run.rps)
+                our_cpu.append(run.cpu_us)
+                run = wrk(other, route[1], route[2], args.seconds, args.connections, replay.pid)
+                theirs.append(run.rps)
+                their_cpu.append(run.cpu_us)
             ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+            cpu_ratios = [b / a for a, b in zip(our_cpu, their_cpu, strict=True)]
             cells = [
                 " / ".join(format(f(v), fmt) for f in (min, statistics.median, max))
-                for v, fmt in ((ours, ",.0f"), (theirs, ",.0f"), (ratios, ".2f"))
+                for v, fmt in (
+                    (ours, ",.0f"),
+                    (theirs, ",.0f"),
+                    (ratios, ".2f"),
+                    (our_cpu, ".0f"),
+                    (their_cpu, ".0f"),
+                    (cpu_ratios, ".2f"),
+                )
             ]
-            print(f"| {label} | {' | '.join(cells)} |", flush=True)
+            print(f"| {route[0]} | {' | '.join(cells)} |", flush=True)
+        print(f"load average after: {loadavg()}")
     finally:
         replay.stdin.close()
         replay.wait(10)
@@ -166,11 +213,11 @@ def main() -> None:
             smoke(url)
             return
         if args.compare:
-            compare(url, args)
+            compare(url, child.pid, args)
             return
         print(f"{'route':<34} {'req/s':>9} {'latency':>10}")
         for label, path, lua in ROUTES:
-            rps, latency = wrk(url, path, lua, args.seconds, args.connections)
+            rps, latency, _ = wrk(url, path, lua, args.seconds, args.connections)
             print(f"{label:<34} {rps:9.0f} {latency:>10}", flush=True)
             time.sleep(0.5)
     finally:

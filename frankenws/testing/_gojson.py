@@ -120,7 +120,9 @@ def _encode(value: JSONValue, out: list[str]) -> None:
         out.append(_string(value))
     elif isinstance(value, Mapping):
         out.append("{")
-        for index, key in enumerate(sorted(value, key=go_bytes)):
+        # UTF-8 byte order is code point order, except for surrogate-escaped bytes.
+        ascii_keys = "".join(value).isascii()
+        for index, key in enumerate(sorted(value) if ascii_keys else sorted(value, key=go_bytes)):
             if index:
                 out.append(",")
             out.append(_string(key))

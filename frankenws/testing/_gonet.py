@@ -9,6 +9,7 @@ because Go strings are bytes. Strictly private.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from frankenws._endpoints import ENDPOINTS, Endpoint
@@ -131,9 +132,14 @@ def escape_path(data: bytes) -> bytes:
     return bytes(out)
 
 
+# What ``_should_escape_path`` lets through, plus what ``validEncoded`` tolerates: one
+# regex scan instead of a Python call per byte of every request target.
+_VALID_ENCODED_PATH = re.compile(rb"[A-Za-z0-9\-_.~$&+,/:;=@!'()*\[\]%]*")
+
+
 def _valid_encoded_path(data: bytes) -> bool:
     """Go's ``validEncoded(s, encodePath)``."""
-    return all(byte in b"!$&'()*+,;=:@[]%" or not _should_escape_path(byte) for byte in data)
+    return _VALID_ENCODED_PATH.fullmatch(data) is not None
 
 
 def escaped_path(raw_path: bytes) -> bytes:
@@ -277,8 +283,11 @@ class URL:
     raw_query: bytes
 
 
+_CTL = re.compile(rb"[\x00-\x1f\x7f]")
+
+
 def _contains_ctl(raw: bytes) -> bool:
-    return any(byte < 0x20 or byte == 0x7F for byte in raw)
+    return _CTL.search(raw) is not None
 
 
 def parse_url(raw: bytes, *, via_request: bool) -> URL | None:
@@ -332,15 +341,18 @@ def parse_url(raw: bytes, *, via_request: bool) -> URL | None:
     return URL(go_str(scheme).lower(), user, go_str(host), "", force_query, rest, raw_query)
 
 
+_HOST_HEADER = re.compile(r"[A-Za-z0-9!$%&'()*+,\-.:;=\[\]_~]*")
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
+
+
 def valid_host_header(host: str) -> bool:
     """Go's ``httpguts.ValidHostHeader``."""
-    return all(ch.isascii() and (ch.isalnum() or ch in "!$%&'()*+,-.:;=[]_~") for ch in host)
+    return _HOST_HEADER.fullmatch(host) is not None
 
 
 def valid_method(method: str) -> bool:
-    return bool(method) and all(
-        ch.isascii() and (ch.isalnum() or ch in "!#$%&'*+-.^_`|~") for ch in method
-    )
+    """An HTTP token (``httpguts.ValidHeaderFieldName``'s alphabet)."""
+    return _TOKEN.fullmatch(method) is not None
 
 
 def html_escape(text: str) -> str:
@@ -367,17 +379,32 @@ def path_clean_keep_slash(path: bytes) -> bytes:
     return cleaned.encode("ascii")
 
 
-_BY_LENGTH: dict[int, list[Endpoint]] = {}
+def _literal_prefix(endpoint: Endpoint) -> tuple[int, str, str]:
+    first, second = endpoint.segments[0], endpoint.segments[1]
+    if first.startswith("{") or second.startswith("{"):
+        raise ValueError(f"{endpoint.name}: the mux index needs two literal first segments")
+    return len(endpoint.segments), first, second
+
+
+# Every endpoint starts with two literal segments (``frankenphp_ws/<action>``), so the
+# segment count and those two select the few candidates; the table's order is kept
+# among them, and no other endpoint could have matched.
+_CANDIDATES: dict[tuple[int, str, str], list[Endpoint]] = {}
 for _endpoint in ENDPOINTS:
-    _BY_LENGTH.setdefault(len(_endpoint.segments), []).append(_endpoint)
+    _CANDIDATES.setdefault(_literal_prefix(_endpoint), []).append(_endpoint)
 
 
 def match(path: bytes) -> tuple[Endpoint, dict[str, str]] | None:
     """ServeMux matching of a clean escaped path against the endpoint table."""
     segments = path[1:].split(b"/")
+    if len(segments) < 2:
+        return None
     # Literal segments are compared unescaped too (``get%54ags`` routes).
-    decoded = [go_str(path_unescape(raw)) for raw in segments]
-    for endpoint in _BY_LENGTH.get(len(segments), ()):
+    if b"%" in path:
+        decoded = [go_str(path_unescape(raw)) for raw in segments]
+    else:
+        decoded = [go_str(raw) for raw in segments]
+    for endpoint in _CANDIDATES.get((len(segments), decoded[0], decoded[1]), ()):
         values: dict[str, str] = {}
         for template, raw, segment in zip(endpoint.segments, segments, decoded, strict=True):
             if template.startswith("{"):
