@@ -38,6 +38,9 @@ __all__ = ["AdminConnection"]
 # What to do once the buffered bytes are served as far as they go.
 _NEXT, _WAIT, _CLOSE, _ABORT, _HAND_OVER = range(5)
 
+_BATCH = 16
+"""Answers gathered before one write (a 256 KiB read can hold thousands of requests)."""
+
 
 @dataclass(slots=True)
 class _Head:
@@ -118,11 +121,18 @@ class AdminConnection(asyncio.Protocol):
         if drained is not None and not drained.done():
             drained.set_result(None)
         if self._reader is None and not self._done:
-            if self._read_paused:
-                self._read_paused = False
-                assert self._transport is not None
-                self._transport.resume_reading()
-            self._serve()
+            # Not from inside the transport's write path: closing there makes asyncio
+            # report the connection lost twice.
+            asyncio.get_running_loop().call_soon(self._resume)
+
+    def _resume(self) -> None:
+        if self._done or self._write_paused:
+            return
+        if self._read_paused:
+            self._read_paused = False
+            assert self._transport is not None
+            self._transport.resume_reading()
+        self._serve()
 
     # --- the coroutine path's output (``_goserver.Output``) ---------------------
 
@@ -154,6 +164,11 @@ class AdminConnection(asyncio.Protocol):
         out: list[bytes] = []
         step = _NEXT
         while step == _NEXT:
+            if len(out) >= _BATCH:
+                # Written now, so that a client reading slowly pauses us (below)
+                # before a whole read's worth of answers is held in memory.
+                self.write(b"".join(out))
+                out.clear()
             if self._write_paused:
                 # The client is not reading its answers: stop reading its requests,
                 # as Go's server blocked in a write does.
