@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from frankenws._endpoints import ENDPOINTS, Endpoint
 
@@ -284,6 +285,7 @@ class URL:
 
 
 _CTL = re.compile(rb"[\x00-\x1f\x7f]")
+_PLAIN_TARGET = re.compile(rb"(/[A-Za-z0-9\-_.~$&+,/:;=@!'()*\[\]]*)(?:\?([^\x00-\x1f\x7f?]*))?")
 
 
 def _contains_ctl(raw: bytes) -> bool:
@@ -292,6 +294,13 @@ def _contains_ctl(raw: bytes) -> bool:
 
 def parse_url(raw: bytes, *, via_request: bool) -> URL | None:
     """Go's ``url.Parse`` (``via_request=False``) or ``url.ParseRequestURI``."""
+    if via_request:
+        plain = _PLAIN_TARGET.fullmatch(raw)
+        if plain is not None:
+            # An origin-form target with nothing to unescape, validate or split off
+            # (what every SDK request sends): the general parse below gives this.
+            path, query = plain.group(1, 2)
+            return URL("", None, "", "", query == b"", path, query or b"")
     if _contains_ctl(raw):
         return None
     if not via_request:
@@ -386,35 +395,49 @@ def _literal_prefix(endpoint: Endpoint) -> tuple[int, str, str]:
     return len(endpoint.segments), first, second
 
 
+class _Pattern(NamedTuple):
+    endpoint: Endpoint
+    literals: tuple[tuple[int, str], ...]
+    """Literal segments after the first two: (index, text)."""
+    wildcards: tuple[tuple[int, str], ...]
+    """Wildcard segments: (index, name)."""
+
+
 # Every endpoint starts with two literal segments (``frankenphp_ws/<action>``), so the
 # segment count and those two select the few candidates; the table's order is kept
 # among them, and no other endpoint could have matched.
-_CANDIDATES: dict[tuple[int, str, str], list[Endpoint]] = {}
+_CANDIDATES: dict[tuple[int, str, str], list[_Pattern]] = {}
 for _endpoint in ENDPOINTS:
-    _CANDIDATES.setdefault(_literal_prefix(_endpoint), []).append(_endpoint)
+    _CANDIDATES.setdefault(_literal_prefix(_endpoint), []).append(
+        _Pattern(
+            _endpoint,
+            tuple((i, t) for i, t in enumerate(_endpoint.segments) if i > 1 and t[:1] != "{"),
+            tuple((i, t[1:-1]) for i, t in enumerate(_endpoint.segments) if t[:1] == "{"),
+        )
+    )
 
 
 def match(path: bytes) -> tuple[Endpoint, dict[str, str]] | None:
     """ServeMux matching of a clean escaped path against the endpoint table."""
     segments = path[1:].split(b"/")
-    if len(segments) < 2:
-        return None
     # Literal segments are compared unescaped too (``get%54ags`` routes).
     if b"%" in path:
         decoded = [go_str(path_unescape(raw)) for raw in segments]
     else:
-        decoded = [go_str(raw) for raw in segments]
-    for endpoint in _CANDIDATES.get((len(segments), decoded[0], decoded[1]), ()):
+        # No byte of a UTF-8 sequence is a slash: decoding first splits alike.
+        decoded = go_str(path[1:]).split("/")
+    if len(segments) < 2:
+        return None
+    for pattern in _CANDIDATES.get((len(segments), decoded[0], decoded[1]), ()):
+        if any(decoded[index] != text for index, text in pattern.literals):
+            continue
         values: dict[str, str] = {}
-        for template, raw, segment in zip(endpoint.segments, segments, decoded, strict=True):
-            if template.startswith("{"):
-                # A segment that decodes to exactly "/" reads as a trailing slash to
-                # Go's mux, and a wildcard never matches one (PROTOCOL.md §13).
-                if not raw or segment == "/":
-                    break
-                values[template[1:-1]] = segment
-            elif segment != template:
+        for index, name in pattern.wildcards:
+            # A segment that decodes to exactly "/" reads as a trailing slash to Go's
+            # mux, and a wildcard never matches one (PROTOCOL.md §13).
+            if not segments[index] or decoded[index] == "/":
                 break
+            values[name] = decoded[index]
         else:
-            return endpoint, values
+            return pattern.endpoint, values
     return None
