@@ -1,4 +1,4 @@
-"""Go's ``net/http`` server framing on an asyncio stream: the loopback fake's admin port.
+"""Go's ``net/http`` server framing: the loopback fake's admin port.
 
 The admin handler answers one :class:`RawRequest`; this module is what stands between
 it and the socket, written to read and write bytes the way Go's server does rather
@@ -16,7 +16,10 @@ than the way a Python web framework would:
 * responses get ``Date``, then ``Content-Length``, or ``Transfer-Encoding: chunked`` for
   bodies over Go's 2,048-byte buffer; HTTP/1.0 clients get an HTTP/1.0 status line.
 
-Strictly private; ``_server.LoopbackServer`` runs it.
+``_goconn.AdminConnection`` answers the requests that arrive whole with the parsing and
+encoding here; :func:`serve_connection`, the coroutine path over a ``StreamReader``,
+serves a connection once a request needs waiting for (a chunked body, a body to discard
+within the read timeout). Strictly private; ``_server.LoopbackServer`` runs them.
 """
 
 from __future__ import annotations
