@@ -66,6 +66,7 @@ class AdminConnection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._start = 0  # where the next unanswered request begins in _buffer
+        self._searched = 0  # no end of head before this offset
         self._head: _Head | None = None
         self._eof = False
         self._done = False
@@ -192,6 +193,7 @@ class AdminConnection(asyncio.Protocol):
             del self._buffer[: self._start]
             if self._head is not None:
                 self._head.end -= self._start
+            self._searched = max(0, self._searched - self._start)
             self._start = 0
 
     def _answer_next(self, out: list[bytes]) -> int:
@@ -199,8 +201,10 @@ class AdminConnection(asyncio.Protocol):
         buffer, start = self._buffer, self._start
         head = self._head
         if head is None:
-            end = buffer.find(b"\r\n\r\n", start)
+            end = buffer.find(b"\r\n\r\n", max(start, self._searched))
             if end < 0:
+                # A head arriving in small pieces is not searched again from its start.
+                self._searched = max(start, len(buffer) - 3)
                 # StreamReader.readuntil's limit, as the coroutine path applies it.
                 if len(buffer) - start - 3 > READ_LIMIT:
                     out.append(TOO_LARGE)
@@ -258,7 +262,7 @@ class AdminConnection(asyncio.Protocol):
         if self._eof:
             reader.feed_eof()
         self._buffer.clear()
-        self._start = 0
+        self._start = self._searched = 0
         self._head = None
         self._reader = reader
         self._task = asyncio.get_running_loop().create_task(

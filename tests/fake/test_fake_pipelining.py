@@ -244,3 +244,24 @@ def test_expect_100_continue_then_the_body(served):
     answers = split_answers(data, [False, False])
     assert [a.status for a in answers] == [200, 200]
     assert answers[1].body == b'{"count":1,"tag":"vip"}\n'
+
+
+def test_requests_written_a_few_bytes_at_a_time(served):
+    """Heads and a body split anywhere (the blank line too) are answered once whole."""
+    url = served.admin_url
+    first = "connection-03-" + "x" * 30
+    stream = get(url, "/frankenphp_ws/getClientsCount")
+    stream += post(url, f"/frankenphp_ws/tag/{first}", b"gold")
+    stream += get(url, "/frankenphp_ws/getTagCount/gold", b"Connection: close\r\n")
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for offset in range(0, len(stream), 3):
+            sock.sendall(stream[offset : offset + 3])
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    answers = split_answers(data, [False] * 3)
+    assert [a.status for a in answers] == [200, 200, 200]
+    assert answers[0].body == b'{"count":80}\n'
+    assert answers[2].body == b'{"count":1,"tag":"gold"}\n'
