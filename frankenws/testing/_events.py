@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 __all__ = ["MAX_EVENTS", "Event", "EventLog", "EventType", "Hook"]
 
@@ -20,6 +20,8 @@ MAX_EVENTS = 100_000
 """How many recent events ``EventLog.events`` keeps."""
 
 EventType = Literal["open", "message", "beforeClose", "close", "ghostConnectionClose"]
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,25 @@ class EventLog:
                     errors, self._pending_errors = self._pending_errors, []
             if errors:
                 raise errors[0]
+
+    def run(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
+        """``fn(*args, **kwargs)`` as one :meth:`operation`.
+
+        The same rules without a generator-based context manager per call: every
+        admin request runs one state operation, so this is on the load-test path.
+        """
+        errors: list[BaseException] = []
+        with self.lock:
+            self._depth += 1
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._pending_errors:
+                    errors, self._pending_errors = self._pending_errors, []
+        if errors:
+            raise errors[0]
+        return result
 
     def emit(self, event: Event) -> None:
         """Record ``event`` and hand it to its hook (call inside :meth:`operation`)."""

@@ -106,7 +106,11 @@ def format_float(value: float) -> str:
 
 
 def _encode(value: JSONValue, out: list[str]) -> None:
-    if value is None:
+    # Strings first: they are most of what the routes answer (a str is never a bool,
+    # an int or None, so the order of the other tests is kept).
+    if isinstance(value, str):
+        out.append(_string(value))
+    elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
@@ -116,15 +120,12 @@ def _encode(value: JSONValue, out: list[str]) -> None:
         out.append(str(value))
     elif isinstance(value, float):
         out.append(format_float(value))
-    elif isinstance(value, str):
-        out.append(_string(value))
     elif isinstance(value, Mapping):
+        # UTF-8 byte order is code point order, except for surrogate-escaped bytes.
+        ascii_keys = "".join(value).isascii()
         out.append("{")
-        for index, key in enumerate(sorted(value, key=go_bytes)):
-            if index:
-                out.append(",")
-            out.append(_string(key))
-            out.append(":")
+        for index, key in enumerate(sorted(value) if ascii_keys else sorted(value, key=go_bytes)):
+            out.append(("," if index else "") + _string(key) + ":")
             _encode(value[key], out)
         out.append("}")
     elif isinstance(value, list) and value and _plain_strings(value):

@@ -9,7 +9,9 @@ because Go strings are bytes. Strictly private.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from frankenws._endpoints import ENDPOINTS, Endpoint
 
@@ -131,9 +133,14 @@ def escape_path(data: bytes) -> bytes:
     return bytes(out)
 
 
+# What ``_should_escape_path`` lets through, plus what ``validEncoded`` tolerates: one
+# regex scan instead of a Python call per byte of every request target.
+_VALID_ENCODED_PATH = re.compile(rb"[A-Za-z0-9\-_.~$&+,/:;=@!'()*\[\]%]*")
+
+
 def _valid_encoded_path(data: bytes) -> bool:
     """Go's ``validEncoded(s, encodePath)``."""
-    return all(byte in b"!$&'()*+,;=:@[]%" or not _should_escape_path(byte) for byte in data)
+    return _VALID_ENCODED_PATH.fullmatch(data) is not None
 
 
 def escaped_path(raw_path: bytes) -> bytes:
@@ -277,12 +284,23 @@ class URL:
     raw_query: bytes
 
 
+_CTL = re.compile(rb"[\x00-\x1f\x7f]")
+_PLAIN_TARGET = re.compile(rb"(/[A-Za-z0-9\-_.~$&+,/:;=@!'()*\[\]]*)(?:\?([^\x00-\x1f\x7f?]*))?")
+
+
 def _contains_ctl(raw: bytes) -> bool:
-    return any(byte < 0x20 or byte == 0x7F for byte in raw)
+    return _CTL.search(raw) is not None
 
 
 def parse_url(raw: bytes, *, via_request: bool) -> URL | None:
     """Go's ``url.Parse`` (``via_request=False``) or ``url.ParseRequestURI``."""
+    if via_request:
+        plain = _PLAIN_TARGET.fullmatch(raw)
+        if plain is not None:
+            # An origin-form target with nothing to unescape, validate or split off
+            # (what every SDK request sends): the general parse below gives this.
+            path, query = plain.group(1, 2)
+            return URL("", None, "", "", query == b"", path, query or b"")
     if _contains_ctl(raw):
         return None
     if not via_request:
@@ -332,15 +350,18 @@ def parse_url(raw: bytes, *, via_request: bool) -> URL | None:
     return URL(go_str(scheme).lower(), user, go_str(host), "", force_query, rest, raw_query)
 
 
+_HOST_HEADER = re.compile(r"[A-Za-z0-9!$%&'()*+,\-.:;=\[\]_~]*")
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
+
+
 def valid_host_header(host: str) -> bool:
     """Go's ``httpguts.ValidHostHeader``."""
-    return all(ch.isascii() and (ch.isalnum() or ch in "!$%&'()*+,-.:;=[]_~") for ch in host)
+    return _HOST_HEADER.fullmatch(host) is not None
 
 
 def valid_method(method: str) -> bool:
-    return bool(method) and all(
-        ch.isascii() and (ch.isalnum() or ch in "!#$%&'*+-.^_`|~") for ch in method
-    )
+    """An HTTP token (``httpguts.ValidHeaderFieldName``'s alphabet)."""
+    return _TOKEN.fullmatch(method) is not None
 
 
 def html_escape(text: str) -> str:
@@ -367,27 +388,56 @@ def path_clean_keep_slash(path: bytes) -> bytes:
     return cleaned.encode("ascii")
 
 
-_BY_LENGTH: dict[int, list[Endpoint]] = {}
+def _literal_prefix(endpoint: Endpoint) -> tuple[int, str, str]:
+    first, second = endpoint.segments[0], endpoint.segments[1]
+    if first.startswith("{") or second.startswith("{"):
+        raise ValueError(f"{endpoint.name}: the mux index needs two literal first segments")
+    return len(endpoint.segments), first, second
+
+
+class _Pattern(NamedTuple):
+    endpoint: Endpoint
+    literals: tuple[tuple[int, str], ...]
+    """Literal segments after the first two: (index, text)."""
+    wildcards: tuple[tuple[int, str], ...]
+    """Wildcard segments: (index, name)."""
+
+
+# Every endpoint starts with two literal segments (``frankenphp_ws/<action>``), so the
+# segment count and those two select the few candidates; the table's order is kept
+# among them, and no other endpoint could have matched.
+_CANDIDATES: dict[tuple[int, str, str], list[_Pattern]] = {}
 for _endpoint in ENDPOINTS:
-    _BY_LENGTH.setdefault(len(_endpoint.segments), []).append(_endpoint)
+    _CANDIDATES.setdefault(_literal_prefix(_endpoint), []).append(
+        _Pattern(
+            _endpoint,
+            tuple((i, t) for i, t in enumerate(_endpoint.segments) if i > 1 and t[:1] != "{"),
+            tuple((i, t[1:-1]) for i, t in enumerate(_endpoint.segments) if t[:1] == "{"),
+        )
+    )
 
 
 def match(path: bytes) -> tuple[Endpoint, dict[str, str]] | None:
     """ServeMux matching of a clean escaped path against the endpoint table."""
     segments = path[1:].split(b"/")
     # Literal segments are compared unescaped too (``get%54ags`` routes).
-    decoded = [go_str(path_unescape(raw)) for raw in segments]
-    for endpoint in _BY_LENGTH.get(len(segments), ()):
+    if b"%" in path:
+        decoded = [go_str(path_unescape(raw)) for raw in segments]
+    else:
+        # No byte of a UTF-8 sequence is a slash: decoding first splits alike.
+        decoded = go_str(path[1:]).split("/")
+    if len(segments) < 2:
+        return None
+    for pattern in _CANDIDATES.get((len(segments), decoded[0], decoded[1]), ()):
+        if any(decoded[index] != text for index, text in pattern.literals):
+            continue
         values: dict[str, str] = {}
-        for template, raw, segment in zip(endpoint.segments, segments, decoded, strict=True):
-            if template.startswith("{"):
-                # A segment that decodes to exactly "/" reads as a trailing slash to
-                # Go's mux, and a wildcard never matches one (PROTOCOL.md §13).
-                if not raw or segment == "/":
-                    break
-                values[template[1:-1]] = segment
-            elif segment != template:
+        for index, name in pattern.wildcards:
+            # A segment that decodes to exactly "/" reads as a trailing slash to Go's
+            # mux, and a wildcard never matches one (PROTOCOL.md §13).
+            if not segments[index] or decoded[index] == "/":
                 break
+            values[name] = decoded[index]
         else:
-            return endpoint, values
+            return pattern.endpoint, values
     return None

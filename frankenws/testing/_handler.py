@@ -82,6 +82,8 @@ def parse_origin(entry: str) -> AllowedOrigin:
 
 
 def _with_headers(response: RawResponse, extra: Sequence[tuple[str, str]]) -> RawResponse:
+    if not extra and len(response.headers) < 2:
+        return response  # nothing to sort: the common case, kept cheap for load tests
     # Go writes response headers sorted by name.
     headers = tuple(sorted((*extra, *response.headers), key=lambda item: item[0]))
     return RawResponse(response.status, headers, response.body, response.drop, response.close)
@@ -151,7 +153,31 @@ class AdminHandler:
 
     def handle(self, raw: RawRequest) -> RawResponse:
         """Answer one request exactly as the real admin endpoint would."""
-        routed = self._serve(raw)
+        return self.respond(raw, self.route(raw))
+
+    def reads_body(self, raw: RawRequest) -> bool:
+        """Whether the route answering ``raw`` reads the body before it answers.
+
+        Go's handlers read it themselves; every other answer is written without
+        waiting for a body, which matters when it never comes.
+        """
+        return self.route_reads_body(self.route(raw))
+
+    def route(self, raw: RawRequest) -> object:
+        """Where ``raw`` (its body not needed) goes: pass it to :meth:`respond`.
+
+        The loopback server routes each request once, asks :meth:`route_reads_body`,
+        reads the body if so, then responds; nothing here has side effects.
+        """
+        return self._serve(raw)
+
+    @staticmethod
+    def route_reads_body(routed: object) -> bool:
+        """Whether the route :meth:`route` found reads the request body."""
+        return isinstance(routed, _Routed) and routed.endpoint.name in READS_BODY
+
+    def respond(self, raw: RawRequest, routed: object) -> RawResponse:
+        """The answer to ``raw`` (body included), routed by :meth:`route`."""
         if isinstance(routed, _Routed):
             args = RouteArgs(routed.params, parse_query(routed.url.raw_query), raw.body)
             response = ROUTES[routed.endpoint.name](self.state, args)
@@ -159,6 +185,7 @@ class AdminHandler:
                 response = replace(response, body=raw_replacement_chars(response.body))
             response = _with_headers(response, routed.extra_headers)
         else:
+            assert isinstance(routed, RawResponse)
             response = routed
         if raw.method == "HEAD" and response.body and not response.close:
             # Go's server discards whatever a handler writes for HEAD (but writes its
@@ -167,15 +194,6 @@ class AdminHandler:
             announced = (("Content-Length", str(length)),) if length <= CHUNKING_THRESHOLD else ()
             return RawResponse(response.status, (*response.headers, *announced))
         return response
-
-    def reads_body(self, raw: RawRequest) -> bool:
-        """Whether the route answering ``raw`` reads the body before it answers.
-
-        Go's handlers read it themselves; every other answer is written without
-        waiting for a body, which matters when it never comes.
-        """
-        routed = self._serve(raw)
-        return isinstance(routed, _Routed) and routed.endpoint.name in READS_BODY
 
     def _serve(self, raw: RawRequest) -> RawResponse | _Routed:
         target = raw.target.encode("utf-8", "surrogateescape")
@@ -238,7 +256,11 @@ class AdminHandler:
         if url.path == b"*":
             return RawResponse(400, (("Connection", "close"),), close=True)
         escaped = escaped_path(url.path)
-        cleaned = clean_path(escaped.decode("ascii")).encode("ascii")
+        if escaped[:1] == b"/" and b"//" not in escaped and b"/." not in escaped:
+            # No empty, "." or ".." segment: cleaning would give the same path back.
+            cleaned = escaped
+        else:
+            cleaned = clean_path(escaped.decode("ascii")).encode("ascii")
         if cleaned != escaped:
             return _redirect(raw.method, cleaned, url.raw_query, self.versions)
         found = match(cleaned) if self.module_loaded else None

@@ -18,12 +18,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import _msgs
 from ._clock import Scheduler
-from ._goserver import READ_LIMIT, serve_connection
-from ._http import RawRequest, RawResponse
+from ._goconn import AdminConnection
+from ._goserver import AdminApp
 from ._state import FakeState
 
 if TYPE_CHECKING:
@@ -153,14 +153,6 @@ class _Timer:
 Owner = TypeVar("Owner")
 
 
-class AdminPort(Protocol):
-    """What the admin port needs from the fake's handler."""
-
-    def __call__(self, raw: RawRequest) -> RawResponse: ...
-
-    def reads_body(self, raw: RawRequest) -> bool: ...
-
-
 class LoopbackServer(Generic[Owner]):
     """A running loopback fake. Use as a context manager; ``close()`` stops it.
 
@@ -184,7 +176,7 @@ class LoopbackServer(Generic[Owner]):
     def __init__(
         self,
         state: FakeState,
-        handler_for_port: Callable[[int], AdminPort],
+        handler_for_port: Callable[[int], AdminApp],
         install_scheduler: Callable[[Scheduler | None], None],
         owner: Owner,
         host: str = "127.0.0.1",
@@ -194,7 +186,7 @@ class LoopbackServer(Generic[Owner]):
     ) -> None:
         self._state = state
         self._handler_for_port = handler_for_port
-        self._handler: AdminPort | None = None
+        self._handler: AdminApp | None = None
         self._install_scheduler = install_scheduler
         self._owner = owner
         self._ssl = ssl_context
@@ -206,7 +198,7 @@ class LoopbackServer(Generic[Owner]):
         self._error: BaseException | None = None
         self._runners: list[web.AppRunner] = []
         self._admin_server: asyncio.Server | None = None
-        self._admin_writers: set[asyncio.StreamWriter] = set()
+        self._admin_connections: set[AdminConnection] = set()
         self._peers: set[SocketPeer] = set()
         self.admin_port = 0
         self.ws_port = 0
@@ -295,13 +287,12 @@ class LoopbackServer(Generic[Owner]):
         loop = asyncio.get_running_loop()
         # The admin port speaks Go's HTTP framing (our own server); only it speaks TLS
         # (Caddy's remote admin). The WebSocket port is aiohttp, in gws' manner.
-        self._admin_server = await asyncio.start_server(
-            self._admin,
+        self._admin_server = await loop.create_server(
+            self._admin_connection,
             self._host,
             self._want[0],
             ssl=self._ssl,
             reuse_address=True,
-            limit=READ_LIMIT,
         )
         admin_port = self._admin_server.sockets[0].getsockname()[1]
         # Before the next await, so no request can find the handler missing.
@@ -325,8 +316,8 @@ class LoopbackServer(Generic[Owner]):
             peer.abort()
         if self._admin_server is not None:
             self._admin_server.close()
-            for writer in list(self._admin_writers):
-                writer.transport.abort()
+            for connection in list(self._admin_connections):
+                connection.abort()
             await self._admin_server.wait_closed()
         await asyncio.sleep(0)
         for runner in self._runners:
@@ -337,14 +328,10 @@ class LoopbackServer(Generic[Owner]):
 
     # --- handlers --------------------------------------------------------------------
 
-    async def _admin(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _admin_connection(self) -> AdminConnection:
         handler = self._handler
         assert handler is not None  # set before the port accepts connections
-        self._admin_writers.add(writer)
-        try:
-            await serve_connection(reader, writer, handler, handler.reads_body)
-        finally:
-            self._admin_writers.discard(writer)
+        return AdminConnection(handler, self._admin_connections)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         from aiohttp import WSMsgType, web

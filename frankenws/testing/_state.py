@@ -57,8 +57,7 @@ _Method = Callable[Concatenate["FakeState", P], R]
 def _locked(method: _Method[P, R]) -> _Method[P, R]:
     @functools.wraps(method)
     def wrapper(self: FakeState, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with self._operation():
-            return method(self, *args, **kwargs)
+        return self.log.run(method, self, *args, **kwargs)
 
     return wrapper
 
@@ -300,7 +299,10 @@ class FakeState:
         return [cid for cid, r in self._routes.items() if r == route] or None
 
     def get_clients_count(self, route: str = "") -> int:
-        return sum(1 for cid in self._conns if self._route_ok(cid, route))
+        if not route:
+            return len(self._conns)
+        routes = self._routes
+        return sum(1 for cid in self._conns if routes.get(cid, "") == route)
 
     def list_routes(self) -> list[str] | None:
         """Distinct routes of registered connections; None if none."""
