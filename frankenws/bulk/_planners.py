@@ -32,6 +32,7 @@ from ._plans import (
     Plan,
     PlanItem,
 )
+from ._reads import read_pipelined
 from ._targets import AsyncTarget, SyncTarget
 
 __all__ = [
@@ -68,7 +69,8 @@ def planning_progress(callback: Callable[[int], object]) -> Iterator[None]:
 
 class _Reader:
     """The reads of one plan: single requests through the client's own sender, the
-    per-connection values through the bulk lane."""
+    per-connection values pipelined (``_reads``) or, where that cannot be used (a custom
+    transport, a fleet, a server that breaks pipelining), through the bulk lane."""
 
     def __init__(self, client: SyncTarget | AsyncTarget) -> None:
         self._client = client
@@ -94,14 +96,36 @@ class _Reader:
                 if self._tell is not None:
                     self._tell(self._read)
 
-        workers = min(_READS_IN_FLIGHT, len(ids))
         if not isinstance(self._client, BaseClient):
             # A fleet: each read goes through the cluster to the node that holds the id.
+            workers = min(_READS_IN_FLIGHT, len(ids))
             await asyncio.gather(*(worker(self._runner.one) for _ in range(workers)))
             return found
-        async with _Runner(self._client, _READS_IN_FLIGHT) as lane:
-            await asyncio.gather(*(worker(lane.bulk) for _ in range(workers)))
-        return found
+        if not self._client._connection.custom_transport:
+            # Pipelined first; whatever it could not read goes through the lane below.
+            waiting[:] = reversed(await self._pipelined(ids, key, found))
+        workers = min(_READS_IN_FLIGHT, len(waiting))
+        if workers:
+            async with _Runner(self._client, _READS_IN_FLIGHT) as lane:
+                await asyncio.gather(*(worker(lane.bulk) for _ in range(workers)))
+        # In the ids' order whichever way each was read (the alerts' "who" is journalled).
+        return {conn: found[conn] for conn in ids}
+
+    async def _pipelined(
+        self, ids: Sequence[str], key: str, found: dict[str, str | None]
+    ) -> list[str]:
+        """Read over HTTP/1.1 pipelining into ``found``; the ids it could not read."""
+        assert isinstance(self._client, BaseClient)
+
+        def done(index: int, value: str | None) -> None:
+            found[ids[index]] = value
+            self._read += 1
+            if self._tell is not None:
+                self._tell(self._read)
+
+        reads = [calls.get_stored_information(conn, key) for conn in ids]
+        unread = await read_pipelined(self._client._connection, reads, done)
+        return [ids[i] for i in unread]
 
     async def registered(self) -> set[str]:
         """The connected ids (ids found only in a search may be orphans)."""
