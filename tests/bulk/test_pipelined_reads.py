@@ -12,12 +12,14 @@ import asyncio
 import contextlib
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import pytest
+import trustme
 from support import loopback_server
 
 import frankenws
@@ -149,9 +151,11 @@ def stored_values_server(
     return handle
 
 
-def read_values(url: str, ids: list[str], key: str = "username") -> dict[str, str | None]:
+def read_values(
+    url: str, ids: list[str], key: str = "username", timeout: float = 5
+) -> dict[str, str | None]:
     """The values as the planners read them (their reader, as every plan uses it)."""
-    with frankenws.Client(url, timeout=5) as ws:
+    with frankenws.Client(url, timeout=timeout) as ws:
         return asyncio.run(_Reader(ws).values(ids, key))
 
 
@@ -176,6 +180,59 @@ def test_a_server_that_hangs_up_on_pipelined_requests_is_read_one_at_a_time() ->
     with loopback_server(stored_values_server(VALUES, no_pipelining)) as url:
         assert read_values(url, IDS) == EXPECTED
     assert refused  # pipelining was tried, and the lane read what it could not
+
+
+def test_a_server_that_ignores_pipelined_requests_is_read_one_at_a_time() -> None:
+    """No answer in time to the pipelined requests (a proxy that swallows them): the
+    lane reads everything pipelining did not."""
+
+    def swallowing(conn: socket.socket, stop: threading.Event) -> None:
+        data = conn.recv(65536)
+        if data.count(b"\r\n\r\n") > 1:
+            stop.wait()  # never answers, never hangs up
+            return
+        answer_one_by_one = stored_values_server(VALUES, lambda n, _: False)
+        answer_one_by_one(_Replaying(conn, data), stop)  # type: ignore[arg-type]
+
+    with loopback_server(swallowing) as url:
+        assert read_values(url, IDS, timeout=1) == EXPECTED
+
+
+class _Replaying:
+    """A socket whose first ``recv`` gives back bytes already read from it."""
+
+    def __init__(self, conn: socket.socket, first: bytes) -> None:
+        self._conn, self._first = conn, first
+
+    def recv(self, size: int) -> bytes:
+        first, self._first = self._first, b""
+        return first or self._conn.recv(size)
+
+    def sendall(self, data: bytes) -> None:
+        self._conn.sendall(data)
+
+
+def test_pipelined_reads_use_the_client_tls_settings(tmp_path: Any) -> None:
+    """HTTPS with a private CA and a client certificate (mutual TLS)."""
+    ca = trustme.CA()
+    client_cert = ca.issue_cert("ops@example.com")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    ca.configure_trust(server_ctx)
+    server_ctx.verify_mode = ssl.CERT_REQUIRED
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    client_cert.cert_chain_pems[0].write_to_path(str(tmp_path / "c.pem"))
+    client_cert.private_key_pem.write_to_path(str(tmp_path / "c.key"))
+    fake = populate(300)
+    reads = [calls.get_stored_information(conn, "username") for conn in fake.get_clients()]
+    with fake.serve(ssl_context=server_ctx) as server:
+        values = pipelined(
+            server.admin_url,
+            reads,
+            verify=str(tmp_path / "ca.pem"),
+            cert=(str(tmp_path / "c.pem"), str(tmp_path / "c.key")),
+        )
+    assert values == [fake.get_stored_information(conn, "username") for conn in fake.get_clients()]
 
 
 # --- against a real Caddy --------------------------------------------------------------
@@ -204,6 +261,21 @@ def test_a_real_caddy_answers_pipelined_reads_in_order(real_caddy: str) -> None:
         else:
             expected = listen if path.endswith("listen") else config
             assert (answer.status, answer.body) == (expected.status, expected.body)
+
+
+def test_pipelined_reads_reach_a_real_caddy_on_a_unix_socket(real_caddy_unix: str) -> None:
+    paths = ["/config/admin/listen", "/config/", "/id/nothing"] * 50
+    raw = [calls.raw("GET", p, None, b"") for p in paths if not p.startswith("/id")]
+    answers = pipelined(real_caddy_unix, raw)
+    with frankenws.Client(real_caddy_unix) as ws:
+        single = {p: ws.request("GET", p, any_path=True) for p in set(paths[:2])}
+    wanted = [single[p] for p in paths if not p.startswith("/id")]
+    assert [(a.status, a.body) for a in answers] == [(w.status, w.body) for w in wanted]
+    refused = [calls.raw("GET", p, None, b"") for p in paths]
+    with frankenws.Client(real_caddy_unix) as ws:
+        assert error_of(lambda: pipelined(real_caddy_unix, refused)) == error_of(
+            lambda: ws.request("GET", "/id/nothing", any_path=True)
+        )
 
 
 def error_of(action: Callable[[], object]) -> tuple[type[BaseException], str]:
