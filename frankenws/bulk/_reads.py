@@ -158,6 +158,8 @@ async def _exchange(
 ) -> None:
     """Batches on one connection until the work is done or the connection ends."""
     head = _request_head(conn)
+    loop = asyncio.get_running_loop()
+    late: list[bool] = []
     total = 0
     while state.waiting and not state.gave_up:
         taken = state.take(batch)
@@ -168,14 +170,18 @@ async def _exchange(
             )
             for index in taken:
                 call = calls[index]
+                # A timer rather than asyncio.wait_for, which costs a task per answer.
+                timer = loop.call_later(conn.timeout, _give_up_waiting, late, writer)
                 try:
-                    response, keep = await asyncio.wait_for(
-                        _read_answer(conn, call, reader), conn.timeout
-                    )
+                    response, keep = await _read_answer(conn, call, reader)
                 except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                    if late:
+                        raise _Unusable from exc  # no answer in time: do not wait again
                     raise _Lost(total) from exc
-                except (asyncio.TimeoutError, asyncio.LimitOverrunError, ValueError) as exc:
+                except (asyncio.LimitOverrunError, ValueError) as exc:
                     raise _Unusable from exc
+                finally:
+                    timer.cancel()
                 answered += 1
                 total += 1
                 state.failures = 0
@@ -184,6 +190,11 @@ async def _exchange(
                     raise _Lost(total)
         finally:
             state.give_back(taken[answered:])
+
+
+def _give_up_waiting(late: list[bool], writer: asyncio.StreamWriter) -> None:
+    late.append(True)
+    writer.transport.abort()  # the pending read ends with a connection error
 
 
 def _target(conn: Connection, call: Call[Any]) -> bytes:
