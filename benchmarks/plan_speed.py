@@ -198,6 +198,11 @@ def main() -> None:
         help=f"comma-separated strategies to time, of {', '.join(SIDES)} (default: now,lane)",
     )
     parser.add_argument(
+        "--server-path",
+        metavar="DIR",
+        help="run the fake from the checkout in DIR (e.g. another branch's faster fake)",
+    )
+    parser.add_argument(
         "--now-only",
         action="store_true",
         help="time the current planners only (same as --sides now)",
@@ -217,11 +222,17 @@ def main() -> None:
     if args.smoke:
         args.count, args.rounds, sides = 300, 1, list(SIDES)
         print("smoke run: tiny sizes, the figures below mean nothing")
+    server_env = None
+    if args.server_path:
+        # Another checkout's fake (frankenws.testing) serves; this one's SDK plans.
+        server_env = dict(os.environ, PYTHONPATH=args.server_path)
     child = subprocess.Popen(
         [sys.executable, "-c", SERVER.format(count=args.count, now=NOW, idle=IDLE)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        cwd=args.server_path,
+        env=server_env,
     )
     assert child.stdout is not None
     assert child.stdin is not None

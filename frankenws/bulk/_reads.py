@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from frankenws._calls import Call
 from frankenws._connection import Connection, check_request
-from frankenws._deadline import collect_async
+from frankenws._deadline import collect_async, too_large
 from frankenws._decode import decode_response
 from frankenws._models import Response
 
@@ -158,43 +158,67 @@ async def _exchange(
 ) -> None:
     """Batches on one connection until the work is done or the connection ends."""
     head = _request_head(conn)
-    loop = asyncio.get_running_loop()
-    late: list[bool] = []
+    watch = _Watchdog(conn.timeout, writer)
     total = 0
-    while state.waiting and not state.gave_up:
-        taken = state.take(batch)
-        answered = 0
-        try:
-            writer.write(
-                b"".join(b"GET %s HTTP/1.1\r\n%s" % (_target(conn, calls[i]), head) for i in taken)
-            )
-            for index in taken:
-                call = calls[index]
-                # A timer rather than asyncio.wait_for, which costs a task per answer.
-                timer = loop.call_later(conn.timeout, _give_up_waiting, late, writer)
-                try:
-                    response, keep = await _read_answer(conn, call, reader)
-                except (asyncio.IncompleteReadError, ConnectionError) as exc:
-                    if late:
-                        raise _Unusable from exc  # no answer in time: do not wait again
-                    raise _Lost(total) from exc
-                except (asyncio.LimitOverrunError, ValueError) as exc:
-                    raise _Unusable from exc
-                finally:
-                    timer.cancel()
-                answered += 1
-                total += 1
-                state.failures = 0
-                done(index, decode_response(call, response))
-                if not keep:
-                    raise _Lost(total)
-        finally:
-            state.give_back(taken[answered:])
+    try:
+        while state.waiting and not state.gave_up:
+            taken = state.take(batch)
+            answered = 0
+            try:
+                writer.write(
+                    b"".join(
+                        b"GET %s HTTP/1.1\r\n%s" % (_target(conn, calls[i]), head) for i in taken
+                    )
+                )
+                for index in taken:
+                    call = calls[index]
+                    try:
+                        response, keep = await _read_answer(conn, call, reader)
+                    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                        if watch.late:
+                            raise _Unusable from exc  # no answer in time: do not wait again
+                        raise _Lost(total) from exc
+                    except (asyncio.LimitOverrunError, ValueError) as exc:
+                        raise _Unusable from exc
+                    answered += 1
+                    total += 1
+                    watch.answers = total
+                    state.failures = 0
+                    done(index, decode_response(call, response))
+                    if not keep:
+                        raise _Lost(total)
+            finally:
+                state.give_back(taken[answered:])
+    finally:
+        watch.stop()
 
 
-def _give_up_waiting(late: list[bool], writer: asyncio.StreamWriter) -> None:
-    late.append(True)
-    writer.transport.abort()  # the pending read ends with a connection error
+class _Watchdog:
+    """Aborts a connection on which no answer came for ``timeout`` seconds.
+
+    One timer per connection, re-armed when it fires, rather than ``asyncio.wait_for``
+    (a task per answer) or a timer per answer: an answer may take up to twice the
+    timeout when it is the first after a quick one.
+    """
+
+    __slots__ = ("_handle", "_loop", "_seen", "_timeout", "_writer", "answers", "late")
+
+    def __init__(self, timeout: float, writer: asyncio.StreamWriter) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._timeout, self._writer = timeout, writer
+        self.answers, self._seen, self.late = 0, 0, False
+        self._handle = self._loop.call_later(timeout, self._check)
+
+    def _check(self) -> None:
+        if self.answers == self._seen:
+            self.late = True
+            self._writer.transport.abort()  # the pending read ends with a connection error
+            return
+        self._seen = self.answers
+        self._handle = self._loop.call_later(self._timeout, self._check)
+
+    def stop(self) -> None:
+        self._handle.cancel()
 
 
 def _target(conn: Connection, call: Call[Any]) -> bytes:
@@ -250,7 +274,12 @@ async def _read_answer(
         length = headers["content-length"]
         if not length.isdigit():
             raise ValueError(f"bad Content-Length {length!r}")
-        chunks = _exactly(reader, int(length))
+        size = int(length)
+        if size > conn.max_response_bytes:
+            raise too_large(conn.max_response_bytes, url, size)
+        # The common answer, read at once (no stream of chunks to collect).
+        body = await reader.readexactly(size) if size else b""
+        return Response(status, headers, body, url), keep
     else:
         # Framed by the end of the connection (Go's own 400s): nothing can follow it.
         chunks, keep = _until_eof(reader), False
@@ -276,11 +305,6 @@ def _parse_head(head: bytes) -> tuple[int, str, dict[str, str]]:
 async def _nothing() -> AsyncIterator[bytes]:
     return
     yield  # pragma: no cover - makes this an async generator
-
-
-async def _exactly(reader: asyncio.StreamReader, length: int) -> AsyncIterator[bytes]:
-    if length:
-        yield await reader.readexactly(length)
 
 
 async def _until_eof(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
