@@ -116,7 +116,7 @@ class _Reader:
         return await self._runner.one(call)
 
     async def values(self, ids: Sequence[str], key: str) -> dict[str, str | None]:
-        """The stored value of ``key`` for each id (concurrently, bounded)."""
+        """The stored value of ``key`` for each id, in the order of ``ids``."""
         if not ids:
             return {}
         waiting = list(reversed(ids))

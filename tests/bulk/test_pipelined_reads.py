@@ -355,3 +355,27 @@ def test_a_finished_plan_is_not_formatted(monkeypatch: pytest.MonkeyPatch) -> No
     plan = bulk.plan_enforce_connection_limit(populate(60).client(), 2)
     assert plan.targets
     assert not formatted
+
+
+def test_the_planning_counter_counts_pipelined_reads() -> None:
+    seen: list[int] = []
+    with (
+        populate(300).serve() as server,
+        server.client() as ws,
+        bulk.planning_progress(seen.append),
+    ):
+        bulk.plan_enforce_connection_limit(ws, 2)
+    assert seen == list(range(1, 301))
+
+
+def test_an_async_client_plans_the_same_pipelined() -> None:
+    reference = PLANS["sweep"](populate(300).client())
+
+    async def plan(url: str) -> bulk.Plan:
+        async with frankenws.AsyncClient(url) as ws:
+            return await bulk.plan_disconnect_matching(
+                ws, "violationCount", "gte", 7, notify_tag="admin"
+            )
+
+    with populate(300).serve() as server:
+        assert asyncio.run(plan(server.admin_url)) == reference
