@@ -23,7 +23,7 @@ from collections.abc import (
 )
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from frankenws._calls import Call, Flow, calls
 from frankenws._client import AsyncClient, BaseClient, Client
@@ -179,14 +179,14 @@ def _run_in_colour(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(make())
+        return asyncio.run(_boxed(make())).value
     # Called from inside an event loop (e.g. a notebook): run in a private thread.
     results: list[T] = []
     errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            results.append(asyncio.run(make()))
+            results.append(asyncio.run(_boxed(make())).value)
         except BaseException as exc:  # re-raised in the caller's thread
             errors.append(exc)
 
@@ -196,6 +196,25 @@ def _run_in_colour(
     if errors:
         raise errors[0]
     return results[0]
+
+
+class _Box(Generic[T]):
+    """A job's result on its way out of ``asyncio.run``.
+
+    On its way out, ``asyncio.run`` (3.11 at least) formats its main task's repr, result
+    included, while restoring the SIGINT handler; for a report that is the repr of every
+    outcome, formatted twice and thrown away (seconds and hundreds of MB for a million
+    targets). A box has the plain object repr.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+
+async def _boxed(job: Coroutine[Any, Any, T]) -> _Box[T]:
+    return _Box(await job)
 
 
 async def _wait_closed(ctx: _Context, killed: Sequence[str], timeout: float) -> None:

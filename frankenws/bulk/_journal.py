@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from json.encoder import encode_basestring
@@ -159,6 +160,8 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str], *, job: str, server: str) -> None:
         self.path = Path(path)
+        self._stamped_at = 0.0
+        self._stamp_text = ""
         try:
             exists = self.path.exists() and self.path.stat().st_size > 0
             # 0600: the lines name servers and connections, and a resume trusts them.
@@ -190,12 +193,21 @@ class Journal:
     ) -> None:
         """An outcome line; with ``flush=False`` it waits in the buffer for :meth:`flush`
         (the engine flushes once per turn of its event loop)."""
-        self._file.write(_line(_now(), action, target, status, error, node))
+        self._file.write(_line(self._stamp(), action, target, status, error, node))
         if flush:
             self._file.flush()
 
     def flush(self) -> None:
         self._file.flush()
+
+    def _stamp(self) -> str:
+        # The time at millisecond precision, formatted once per millisecond: a bulk job
+        # finishes several targets within one.
+        now = time.time()
+        if now - self._stamped_at >= 0.001 or now < self._stamped_at:
+            self._stamped_at = now
+            self._stamp_text = _now()
+        return self._stamp_text
 
     def carried(self, action: str, target: str, status: str) -> None:
         """Copy a status from the journal being resumed (when writing to another file)."""

@@ -49,9 +49,16 @@ class AiohttpLane:
         self._conn = client._connection
         self._concurrency = max(1, concurrency)
         self._session: aiohttp.ClientSession | None = None
+        self._url: Any = None
+        self._failures: tuple[type[BaseException], ...] = ()
 
     async def __aenter__(self) -> AiohttpLane:
         import aiohttp
+        from yarl import URL
+
+        # Looked up once: a request is sent for every target of a bulk job.
+        self._url = URL
+        self._failures = (asyncio.TimeoutError, aiohttp.ClientError)
 
         conn = self._conn
         ssl_arg: Any = None if conn.tls is True else conn.tls  # None: aiohttp's default checks
@@ -80,9 +87,6 @@ class AiohttpLane:
         return await drive_async(op, self._send)
 
     async def _send(self, call: Call[Any]) -> Response:
-        import aiohttp
-        from yarl import URL
-
         session = self._session
         assert session is not None, "use the lane as an async context manager"
         conn = self._conn
@@ -93,7 +97,7 @@ class AiohttpLane:
                 call.method,
                 # Built from a plain string: an httpx.URL per request would cost more than
                 # the request itself at bulk rates.
-                URL(conn.url(call), encoded=True),
+                self._url(conn.url(call), encoded=True),
                 # No body is no payload object: aiohttp still sends Content-Length: 0 on
                 # a POST, as httpx does, without a second write per request.
                 data=call.body or None,
@@ -111,7 +115,7 @@ class AiohttpLane:
                     )
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 return Response(response.status, headers, body, conn.shown_url(call))
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except self._failures as exc:
             kind = _kind(exc)
             # A timeout before the request started to leave means nothing reached the
             # server: a connect failure (retried on resume), not an uncertain send.

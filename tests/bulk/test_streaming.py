@@ -180,3 +180,20 @@ def test_a_send_is_journaled_before_it_leaves(fake, tmp_path):
             r["target"] for r in map(json.loads, text.splitlines()[1:]) if r["status"] == "started"
         }
         assert target.rpartition("/send/")[2].partition("?")[0] in started
+
+
+def test_a_finished_job_does_not_format_its_report(fake, monkeypatch):
+    """asyncio.run formats its main task's result on the way out (Python 3.11): for a
+    report, the repr of every outcome, twice, for nothing."""
+    formatted: list[bulk.Outcome] = []
+
+    def counted(self: bulk.Outcome) -> str:
+        formatted.append(self)
+        return "Outcome(...)"
+
+    monkeypatch.setattr(bulk.Outcome, "__repr__", counted)
+    ids = [fake.connect() for _ in range(5)]
+    with fake.serve() as server, frankenws.Client(server.admin_url) as ws:
+        report = bulk.kill_connections(ws, ids)
+    assert len(report.done) == 5
+    assert formatted == []
