@@ -87,7 +87,8 @@ if variant == "plain loop":
 else:
     # The default passes no keep_outcomes, so older versions can be measured too.
     keep = {} if variant == "bulk, all outcomes" else {"keep_outcomes": 100}
-    with frankenws.Client(url) as client:
+    # A generous deadline: on a busy machine a slow answer must not stop the job.
+    with frankenws.Client(url, timeout=300) as client:
         report = bulk.kill_connections(
             client,
             ids if ids is not None else stream(),
@@ -159,6 +160,10 @@ def main() -> None:
                 )
                 growth[variant].append((peak - before) / args.count)
                 journal[variant] = size / args.count
+                print(
+                    f"round {round_ + 1}: {variant}: {growth[variant][-1]:,.0f} B/target",
+                    flush=True,
+                )
     finally:
         child.stdin.close()
         child.wait(60)
