@@ -1,26 +1,32 @@
 """Killing 10,000 connections: frankenws.bulk versus a naive loop and hand-written aiohttp.
 
 Method: the loopback fake runs alone in a child process with 10,000 registered connections
-per variant (ids ``<variant>-<n>``), so every variant kills its own real connections
-through the same admin route (``POST /frankenphp_ws/killConnection/{id}``). Variants, run
-one after the other in this process:
+per variant and round (ids ``<variant>-<round>-<n>``), so every variant kills its own real
+connections through the same admin route (``POST /frankenphp_ws/killConnection/{id}``).
+Variants, run one after the other in this process, in a rotated order each round:
 
 * ``naive``: ``httpx.post(url)`` per id (a new client each time, as a quick script does);
   only the first ``--naive-sample`` ids, the rate is extrapolated;
 * ``aiohttp``: a hand-written ``aiohttp.ClientSession`` worker loop, ``--concurrency``
   workers, the best a user could write by hand;
-* ``bulk``: ``frankenws.bulk.kill_connections(client, ids, concurrency=...,
-  journal=<tmp file>)``, i.e. with the journal on.
+* ``bulk+journal``: ``frankenws.bulk.kill_connections(client, ids, concurrency=...,
+  journal=<tmp file>)``, i.e. with the journal on;
+* ``bulk``: the same without a journal.
 
-Every variant checks that all its ids were reported killed. Run:
-``python benchmarks/bulk_kill.py [--count 10000] [--concurrency 32]``; ``--smoke`` runs
-a few dozen ids only, so CI can check the script still works (its figures mean nothing).
+Each variant's wall time and this process's CPU time (user + system, ``getrusage``) are
+taken; ratios are within each round, then min / median / max over ``--rounds``. Every
+variant checks that all its ids were reported killed. Run:
+``python benchmarks/bulk_kill.py [--count 10000] [--concurrency 32] [--rounds 5]``;
+``--smoke`` runs a few dozen ids once, so CI can check the script still works (its
+figures mean nothing).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,25 +43,30 @@ SERVER = """
 import sys
 from frankenws.testing import FakeFrankenPHP
 fake = FakeFrankenPHP()
-for variant in ("naive", "aiohttp", "bulk"):
-    for i in range({count}):
-        fake.connect("/chat", id=f"{{variant}}-{{i}}")
+for prefix in sys.argv[2].split(","):
+    for i in range(int(sys.argv[1])):
+        fake.connect("/chat", id=f"{prefix}-{i}")
 server = fake.serve()
 print(server.admin_url, flush=True)
 sys.stdin.read()
 server.close()
 """
 
+VARIANTS = ("naive", "aiohttp", "bulk+journal", "bulk")
 
-def naive(url: str, ids: list[str]) -> float:
-    start = time.perf_counter()
+
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def naive(url: str, ids: list[str]) -> None:
     for conn in ids:
         response = httpx.post(f"{url}/frankenphp_ws/killConnection/{conn}")
         assert response.json()["success"] is True
-    return len(ids) / (time.perf_counter() - start)
 
 
-async def _aiohttp(url: str, ids: list[str], concurrency: int) -> float:
+async def _aiohttp(url: str, ids: list[str], concurrency: int) -> None:
     queue: asyncio.Queue[str] = asyncio.Queue()
     for conn in ids:
         queue.put_nowait(conn)
@@ -71,22 +82,39 @@ async def _aiohttp(url: str, ids: list[str], concurrency: int) -> float:
                     if (await r.json())["success"]:
                         killed += 1
 
-        start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
     assert killed == len(ids)
-    return len(ids) / elapsed
 
 
-def with_bulk(url: str, ids: list[str], concurrency: int) -> float:
-    with tempfile.TemporaryDirectory() as tmp, frankenws.Client(url) as client:
-        start = time.perf_counter()
+def with_bulk(client: frankenws.Client, ids: list[str], concurrency: int, journal: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
         report = bulk.kill_connections(
-            client, ids, concurrency=concurrency, journal=Path(tmp, "journal.jsonl")
+            client,
+            ids,
+            concurrency=concurrency,
+            journal=Path(tmp, "journal.jsonl") if journal else None,
         )
-        elapsed = time.perf_counter() - start
     assert len(report.done) == len(ids), report
-    return len(ids) / elapsed
+
+
+def run(name: str, url: str, ids: list[str], concurrency: int) -> tuple[float, float]:
+    """Kills per second of wall time and per second of this process's CPU time."""
+    client = frankenws.Client(url)  # built before the clock starts, as a program would
+    start_cpu, start = cpu(), time.perf_counter()
+    if name == "naive":
+        naive(url, ids)
+    elif name == "aiohttp":
+        asyncio.run(_aiohttp(url, ids, concurrency))
+    else:
+        with_bulk(client, ids, concurrency, journal=name == "bulk+journal")
+    wall, used = time.perf_counter() - start, cpu() - start_cpu
+    client.close()
+    return len(ids) / wall, len(ids) / used
+
+
+def spread(values: list[float], fmt: str) -> str:
+    ordered = sorted(values)
+    return " / ".join(format(v, fmt) for v in (ordered[0], statistics.median(ordered), ordered[-1]))
 
 
 def main() -> None:
@@ -94,6 +122,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--naive-sample", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -101,10 +130,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.smoke:
-        args.count, args.concurrency, args.naive_sample = 40, 4, 5
+        args.count, args.concurrency, args.naive_sample, args.rounds = 40, 4, 5, 1
         print("smoke run: tiny sizes, the figures below mean nothing")
+    prefixes = [f"{v}-{r}" for r in range(args.rounds) for v in VARIANTS]
     child = subprocess.Popen(
-        [sys.executable, "-c", SERVER.format(count=args.count)],
+        [sys.executable, "-c", SERVER, str(args.count), ",".join(prefixes)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -112,21 +142,48 @@ def main() -> None:
     assert child.stdout is not None
     assert child.stdin is not None
     url = child.stdout.readline().strip()
+    rates: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    per_cpu: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    ratios: dict[str, list[float]] = {k: [] for k in ("journal", "bulk", "naive", "cpu")}
     try:
-        ids = {v: [f"{v}-{i}" for i in range(args.count)] for v in ("naive", "aiohttp", "bulk")}
-        rates = {
-            "naive": naive(url, ids["naive"][: args.naive_sample]),
-            "aiohttp": asyncio.run(_aiohttp(url, ids["aiohttp"], args.concurrency)),
-            "bulk": with_bulk(url, ids["bulk"], args.concurrency),
-        }
+        for r in range(args.rounds):
+            order = VARIANTS[r % len(VARIANTS) :] + VARIANTS[: r % len(VARIANTS)]
+            got: dict[str, float] = {}
+            for name in order:
+                ids = [f"{name}-{r}-{i}" for i in range(args.count)]
+                if name == "naive":
+                    ids = ids[: args.naive_sample]
+                got[name], cpu_rate = run(name, url, ids, args.concurrency)
+                rates[name].append(got[name])
+                per_cpu[name].append(cpu_rate)
+            ratios["journal"].append(got["bulk+journal"] / got["aiohttp"])
+            ratios["bulk"].append(got["bulk"] / got["aiohttp"])
+            ratios["naive"].append(got["bulk+journal"] / got["naive"])
+            ratios["cpu"].append(per_cpu["bulk+journal"][-1] / per_cpu["aiohttp"][-1])
+            print(
+                f"round {r + 1}: "
+                + ", ".join(f"{n} {got[n]:,.0f}/s" for n in VARIANTS)
+                + f"; bulk+journal / aiohttp {ratios['journal'][-1]:.2f}x",
+                flush=True,
+            )
     finally:
         child.stdin.close()
-        child.wait(30)
-    print(f"kill {args.count} connections, concurrency {args.concurrency}")
-    for name, rate in rates.items():
-        print(f"{name:<8} {rate:9.0f} kills/s   {args.count / rate:7.2f} s for {args.count}")
-    print(f"bulk / naive   = {rates['bulk'] / rates['naive']:.1f}x (target >= 15x)")
-    print(f"bulk / aiohttp = {rates['bulk'] / rates['aiohttp']:.2f}x (target >= 0.6x)")
+        child.wait(60)
+    with open("/proc/loadavg") as loadavg:
+        load = loadavg.read().split()[0]
+    print(
+        f"kill {args.count:,} connections, concurrency {args.concurrency}, {args.rounds} "
+        f"round(s), load average {load}; min / median / max"
+    )
+    for name in VARIANTS:
+        print(
+            f"{name:<13} {spread(rates[name], ',.0f')} kills/s; "
+            f"{spread(per_cpu[name], ',.0f')} kills per CPU second"
+        )
+    print(f"bulk+journal / naive   = {spread(ratios['naive'], '.0f')} (target >= 15x)")
+    print(f"bulk+journal / aiohttp = {spread(ratios['journal'], '.2f')} (target >= 0.9x)")
+    print(f"bulk / aiohttp         = {spread(ratios['bulk'], '.2f')}")
+    print(f"CPU per kill, aiohttp / bulk+journal = {spread(ratios['cpu'], '.2f')}")
 
 
 if __name__ == "__main__":

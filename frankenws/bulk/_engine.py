@@ -13,58 +13,41 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from frankenws._calls import Call, Flow, calls
 from frankenws._client import AsyncClient, BaseClient, Client
 from frankenws._cluster import Cluster
 from frankenws._cluster_async import AsyncCluster
-from frankenws._exceptions import ConnectError, FrankenWSError, InvalidArgument, TransportError
-from frankenws._validate import payload_bytes, route_filter
+from frankenws._exceptions import FrankenWSError, InvalidArgument
 
-from ._breaker import INTERRUPTED, NOT_ATTEMPTED, Breaker
-from ._journal import Journal, JournalState, load_journal
+from ._context import OutcomeCallback, ProgressCallback, _Context
+from ._journal import Journal, load_journal
 from ._lane import AiohttpLane, lane_available
-from ._report import BulkReport, Outcome
+from ._report import BulkReport
+from ._steps import _check_keep, _kill_step, _send_step, _Targets
 from ._targets import AsyncTarget, SyncTarget, Target, run_one, server_of
 
-__all__ = ["kill_connections", "send_messages"]
+__all__ = [
+    "OutcomeCallback",
+    "PathArg",
+    "ProgressCallback",
+    "kill_connections",
+    "send_messages",
+]
 
 T = TypeVar("T")
-ProgressCallback = Callable[[int, int], object]
-OutcomeCallback = Callable[[Outcome], object]
 PathArg = str | os.PathLike[str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    """One kind of per-target request."""
-
-    action: str
-    make_call: Callable[[str], Call[Any]]
-    classify: Callable[[Any], str]
-    repeatable: bool
-    """Safe to send again when an interrupted run may already have sent it (kills are)."""
-
-
-def _kill_step() -> _Step:
-    return _Step("kill", calls.kill_connection, lambda ok: "done" if ok else "not_found", True)
-
-
-def _send_step(action: str, data: str | bytes, route: str | None) -> _Step:
-    payload = _checked_message(data, route)
-    return _Step(action, lambda id: calls.send(id, payload, route), lambda _: "done", False)
-
-
-def _checked_message(data: str | bytes, route: str | None) -> bytes:
-    """A bulk message's payload, checked once before any target is touched."""
-    if route is not None and "\x00" in route_filter(route):
-        raise InvalidArgument("route must not contain NUL: the server cuts it there")
-    return payload_bytes(data, allow_empty=False)
 
 
 class _Runner:
@@ -114,150 +97,6 @@ class _Runner:
         return await self.client._run(call)
 
 
-class _Context:
-    """Shared state of one bulk job: runner, journal, resume state, progress, report."""
-
-    def __init__(
-        self,
-        runner: _Runner,
-        report: BulkReport,
-        journal: Journal | None,
-        resume: JournalState | None,
-        progress: ProgressCallback | None,
-        on_outcome: OutcomeCallback | None = None,
-        *,
-        journal_skips: bool = False,
-    ) -> None:
-        self.runner = runner
-        self.report = report
-        self.journal = journal
-        self.resume = resume
-        self.progress = progress
-        self.on_outcome = on_outcome
-        self.journal_skips = journal_skips
-        """The journal is not the resumed file: carry skipped targets over into it."""
-        self.completed = 0
-        self.total = 0
-        self.breaker = Breaker()
-
-    def _tick(self) -> None:
-        self.completed += 1
-        if self.progress is not None:
-            self.progress(self.completed, self.total)
-
-    def record(self, outcome: Outcome, *, journal: bool = True) -> None:
-        self.report.outcomes.append(outcome)
-        if journal and self.journal is not None:
-            self.journal.finished(
-                outcome.action, outcome.target, outcome.status, outcome.error, outcome.node
-            )
-        if self.on_outcome is not None:
-            self.on_outcome(outcome)
-        self._tick()
-
-    async def apply(
-        self,
-        step: _Step,
-        targets: Sequence[str],
-        after: Callable[[Outcome], Awaitable[None]] | None = None,
-    ) -> list[Outcome]:
-        """Apply one step to every target with bounded concurrency; never raises per target."""
-        outcomes: dict[str, Outcome] = {}
-        early: list[Outcome] = []
-        pending: list[str] = []
-        for target in targets:
-            key = (step.action, target)
-            if self.resume is not None and self.resume.handled(step.action, target):
-                outcome = Outcome(target, step.action, "skipped")
-                outcomes[target] = outcome
-                self.record(outcome, journal=False)
-                if self.journal_skips and self.journal is not None:
-                    # Carry the earlier status over, so this journal alone is enough to
-                    # resume from (without it, a resume would act on the target again).
-                    self.journal.carried(step.action, target, self.resume.last[key])
-                early.append(outcome)
-            elif (
-                self.resume is not None
-                and self.resume.in_flight(step.action, target)
-                and not step.repeatable
-            ):
-                outcome = Outcome(
-                    target,
-                    step.action,
-                    "uncertain",
-                    "the interrupted run sent this request but recorded no answer; "
-                    "not sent again to avoid a duplicate",
-                )
-                outcomes[target] = outcome
-                self.record(outcome)
-                early.append(outcome)
-            else:
-                pending.append(target)
-
-        # Outcomes settled by the resumed journal still get their follow-up (e.g. the
-        # alert owed for a kill the interrupted run did but could not announce).
-        if after is not None:
-            for outcome in early:
-                await after(outcome)
-
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        for target in pending:
-            queue.put_nowait(target)
-
-        async def worker() -> None:
-            while self.breaker.reason is None:
-                try:
-                    target = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                # Repeatable steps (kills) need no "started" line: a kill that may have
-                # been sent is simply sent again on resume.
-                if self.journal is not None and not step.repeatable:
-                    self.journal.started(step.action, target)
-                unreachable = False
-                try:
-                    result = await self.runner.bulk(step.make_call(target), target)
-                    outcome = Outcome(target, step.action, step.classify(result))
-                except asyncio.CancelledError:
-                    # Ctrl-C or SIGTERM with this request in flight: the server may have
-                    # acted on it, so it goes into the journal and the audit log too.
-                    self.record(Outcome(target, step.action, "uncertain", INTERRUPTED))
-                    raise
-                except ConnectError as exc:  # never reached the server: safe to retry
-                    outcome = Outcome(target, step.action, "failed", str(exc))
-                    unreachable = True
-                except TransportError as exc:
-                    # A timeout or a dropped connection after the request left: it may
-                    # have been acted on. A send must not be repeated on resume.
-                    status = "failed" if step.repeatable else "uncertain"
-                    outcome = Outcome(target, step.action, status, str(exc))
-                    unreachable = True
-                except FrankenWSError as exc:
-                    outcome = Outcome(target, step.action, "failed", str(exc))
-                self.breaker.saw(outcome, unreachable)
-                outcomes[target] = outcome
-                self.record(outcome)
-                if after is not None:
-                    await after(outcome)
-
-        workers = min(self.runner.concurrency, len(pending))
-        await asyncio.gather(*(worker() for _ in range(workers)))
-        while not queue.empty():  # the job stopped: what is left waits for a resume
-            outcome = Outcome(queue.get_nowait(), step.action, "not_attempted", NOT_ATTEMPTED)
-            outcomes[outcome.target] = outcome
-            self.record(outcome)
-        return [outcomes[t] for t in targets if t in outcomes]
-
-
-def _unique(ids: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for value in ids:
-        if not isinstance(value, str) or not value:
-            raise InvalidArgument(f"every target id must be a non-empty string, got {value!r}")
-        seen.setdefault(value, None)
-    return list(seen)
-
-
 def _check_concurrency(concurrency: int) -> int:
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidArgument(f"concurrency must be a positive integer, got {concurrency!r}")
@@ -275,6 +114,7 @@ async def _job(
     resume: PathArg | None,
     on_outcome: OutcomeCallback | None = None,
     placed: Mapping[str, str] | None = None,
+    keep_outcomes: int | None = None,
 ) -> BulkReport:
     _check_concurrency(concurrency)
     state = load_journal(resume) if resume is not None else None
@@ -289,7 +129,7 @@ async def _job(
                 f"journal {os.fspath(journal)!r} already records a {existing.job!r} job; "
                 f"use another file for this {job!r} job"
             )
-    report = BulkReport(job)
+    report = BulkReport(job, keep=keep_outcomes)
     server = server_of(client)
     if state is not None and state.server not in (None, server):
         report.notes.append(
@@ -303,6 +143,7 @@ async def _job(
         and resume is not None
         and os.path.abspath(journal) != os.path.abspath(resume)
     )
+    context: _Context | None = None
     try:
         from ._fleet import runner_for  # loaded with the engine: _fleet imports it
 
@@ -315,8 +156,12 @@ async def _job(
             report.stopped = context.breaker.reason
     finally:
         report.finished = datetime.now(timezone.utc)
-        if writer is not None:
-            writer.close()
+        try:
+            if context is not None:  # the last turn's lines, also when interrupted
+                context.flush()
+        finally:
+            if writer is not None:
+                writer.close()
     return report
 
 
@@ -334,14 +179,14 @@ def _run_in_colour(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(make())
+        return asyncio.run(_boxed(make())).value
     # Called from inside an event loop (e.g. a notebook): run in a private thread.
     results: list[T] = []
     errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            results.append(asyncio.run(make()))
+            results.append(asyncio.run(_boxed(make())).value)
         except BaseException as exc:  # re-raised in the caller's thread
             errors.append(exc)
 
@@ -351,6 +196,25 @@ def _run_in_colour(
     if errors:
         raise errors[0]
     return results[0]
+
+
+class _Box(Generic[T]):
+    """A job's result on its way out of ``asyncio.run``.
+
+    On its way out, ``asyncio.run`` (3.11 at least) formats its main task's repr, result
+    included, while restoring the SIGINT handler; for a report that is the repr of every
+    outcome, formatted twice and thrown away (seconds and hundreds of MB for a million
+    targets). A box has the plain object repr.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+
+async def _boxed(job: Coroutine[Any, Any, T]) -> _Box[T]:
+    return _Box(await job)
 
 
 async def _wait_closed(ctx: _Context, killed: Sequence[str], timeout: float) -> None:
@@ -392,6 +256,7 @@ def kill_connections(
     journal: PathArg | None = ...,
     resume: PathArg | None = ...,
     on_outcome: OutcomeCallback | None = ...,
+    keep_outcomes: int | None = ...,
 ) -> BulkReport: ...
 @overload
 def kill_connections(
@@ -405,6 +270,7 @@ def kill_connections(
     journal: PathArg | None = ...,
     resume: PathArg | None = ...,
     on_outcome: OutcomeCallback | None = ...,
+    keep_outcomes: int | None = ...,
 ) -> Coroutine[Any, Any, BulkReport]: ...
 def kill_connections(
     client: SyncTarget | AsyncTarget,
@@ -417,12 +283,16 @@ def kill_connections(
     journal: PathArg | None = None,
     resume: PathArg | None = None,
     on_outcome: OutcomeCallback | None = None,
+    keep_outcomes: int | None = None,
 ) -> BulkReport | Coroutine[Any, Any, BulkReport]:
     """Kill many connections.
 
     Args:
         client: A ``Client`` (runs now) or ``AsyncClient`` (returns a coroutine).
-        ids: Connection ids; duplicates are killed once.
+        ids: Connection ids; duplicates are killed once. Any iterable: a list is checked
+            whole first; a generator or an open file is read as the job goes and never
+            held in memory (then an invalid id stops the job where it is read, and
+            ``progress`` counts the ids read so far as the total).
         concurrency: Requests in flight at once.
         wait_closed: After killing, poll ``get_clients()`` until the killed ids are gone
             (the server cleans up after answering); ids still listed after ``timeout``
@@ -433,17 +303,23 @@ def kill_connections(
             ``skipped``; new outcomes are appended to it (unless ``journal`` is given).
         on_outcome: Called with each :class:`Outcome` as soon as it is recorded (after
             the journal line), e.g. to write an audit log that survives a killed process.
+        keep_outcomes: Keep at most this many outcomes per step and status in
+            ``report.outcomes`` (the rest are counted: ``report.counts()`` and
+            ``report.ok`` stay exact, see :attr:`BulkReport.omitted`). ``None`` keeps
+            all; for jobs of millions of targets, where the journal and ``on_outcome``
+            have the full record, a bound keeps the report's memory bounded too.
 
     Returns:
         A :class:`BulkReport` with one ``kill`` outcome per id.
     """
-    targets = _unique(ids)
+    targets = _Targets(ids)
+    _check_keep(keep_outcomes)
 
     async def body(ctx: _Context) -> None:
-        ctx.total = len(targets)
-        outcomes = await ctx.apply(_kill_step(), targets)
-        if wait_closed:
-            await _wait_closed(ctx, [o.target for o in outcomes if o.status == "done"], timeout)
+        done: list[str] | None = [] if wait_closed else None
+        await ctx.apply(_kill_step(), targets.stream(ctx), done=done)
+        if done is not None:
+            await _wait_closed(ctx, done, timeout)
 
     return _run_in_colour(
         client,
@@ -456,6 +332,7 @@ def kill_connections(
             journal=journal,
             resume=resume,
             on_outcome=on_outcome,
+            keep_outcomes=keep_outcomes,
         ),
     )
 
@@ -472,6 +349,7 @@ def send_messages(
     journal: PathArg | None = ...,
     resume: PathArg | None = ...,
     on_outcome: OutcomeCallback | None = ...,
+    keep_outcomes: int | None = ...,
 ) -> BulkReport: ...
 @overload
 def send_messages(
@@ -485,6 +363,7 @@ def send_messages(
     journal: PathArg | None = ...,
     resume: PathArg | None = ...,
     on_outcome: OutcomeCallback | None = ...,
+    keep_outcomes: int | None = ...,
 ) -> Coroutine[Any, Any, BulkReport]: ...
 def send_messages(
     client: SyncTarget | AsyncTarget,
@@ -497,19 +376,21 @@ def send_messages(
     journal: PathArg | None = None,
     resume: PathArg | None = None,
     on_outcome: OutcomeCallback | None = None,
+    keep_outcomes: int | None = None,
 ) -> BulkReport | Coroutine[Any, Any, BulkReport]:
     """Send the same message to many connections, one ``send`` per id.
 
     The server gives no delivery feedback for ``send``, so ``done`` means the request was
     accepted. On resume, an id whose send was in flight when the earlier run stopped is
-    reported ``uncertain`` and not sent again (no duplicate messages).
+    reported ``uncertain`` and not sent again (no duplicate messages). ``ids``,
+    ``keep_outcomes`` and the other arguments are as for :func:`kill_connections`.
     """
-    targets = _unique(ids)
+    targets = _Targets(ids)
+    _check_keep(keep_outcomes)
     step = _send_step("send", data, route)
 
     async def body(ctx: _Context) -> None:
-        ctx.total = len(targets)
-        await ctx.apply(step, targets)
+        await ctx.apply(step, targets.stream(ctx))
 
     return _run_in_colour(
         client,
@@ -522,5 +403,6 @@ def send_messages(
             journal=journal,
             resume=resume,
             on_outcome=on_outcome,
+            keep_outcomes=keep_outcomes,
         ),
     )

@@ -28,10 +28,8 @@ from frankenws._cluster_async import AsyncCluster
 from frankenws._exceptions import FrankenWSError
 from frankenws._fanout import partial_failure
 
-from ._engine import (
-    _Context,
-    _Runner,
-)
+from ._context import _Context
+from ._engine import _Runner
 from ._journal import JournalState
 from ._plans import Plan, PlanItem
 from ._report import BulkReport, Outcome

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any
 
@@ -137,11 +139,29 @@ def _note_time(state: JournalState, action: str, status: str, stamp: object) -> 
         state.latest[action] = when
 
 
+def _line(
+    stamp: str, action: str, target: str, status: str, error: str | None, node: str | None
+) -> str:
+    """One outcome line, as ``json.dumps`` of its record would write it, several times
+    cheaper (one line per target is a large share of a bulk kill's work)."""
+    line = (
+        f'{{"time":"{stamp}","action":{encode_basestring(action)},'
+        f'"target":{encode_basestring(target)},"status":{encode_basestring(status)}'
+    )
+    if error:
+        line += ',"error":' + encode_basestring(error)
+    if node is not None:
+        line += ',"node":' + encode_basestring(node)
+    return line + "}\n"
+
+
 class Journal:
     """Append-only journal file; every line is flushed before the next request goes out."""
 
     def __init__(self, path: str | os.PathLike[str], *, job: str, server: str) -> None:
         self.path = Path(path)
+        self._stamped_at = 0.0
+        self._stamp_text = ""
         try:
             exists = self.path.exists() and self.path.stat().st_size > 0
             # 0600: the lines name servers and connections, and a resume trusts them.
@@ -162,19 +182,32 @@ class Journal:
         self._write({"time": _now(), "action": action, "target": target, "status": "started"})
 
     def finished(
-        self, action: str, target: str, status: str, error: str | None, node: str | None = None
+        self,
+        action: str,
+        target: str,
+        status: str,
+        error: str | None,
+        node: str | None = None,
+        *,
+        flush: bool = True,
     ) -> None:
-        record: dict[str, Any] = {
-            "time": _now(),
-            "action": action,
-            "target": target,
-            "status": status,
-        }
-        if error:
-            record["error"] = error
-        if node is not None:
-            record["node"] = node
-        self._write(record)
+        """An outcome line; with ``flush=False`` it waits in the buffer for :meth:`flush`
+        (the engine flushes once per turn of its event loop)."""
+        self._file.write(_line(self._stamp(), action, target, status, error, node))
+        if flush:
+            self._file.flush()
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def _stamp(self) -> str:
+        # The time at millisecond precision, formatted once per millisecond: a bulk job
+        # finishes several targets within one.
+        now = time.time()
+        if now - self._stamped_at >= 0.001 or now < self._stamped_at:
+            self._stamped_at = now
+            self._stamp_text = _now()
+        return self._stamp_text
 
     def carried(self, action: str, target: str, status: str) -> None:
         """Copy a status from the journal being resumed (when writing to another file)."""

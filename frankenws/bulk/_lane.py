@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from frankenws._calls import Call, Operation
@@ -28,6 +29,11 @@ __all__ = ["AiohttpLane", "lane_available"]
 
 T = TypeVar("T")
 
+_SENT: ContextVar[bool] = ContextVar("frankenws_lane_sent", default=False)
+"""Whether the request of the current task has started to leave (see ``_request_class``).
+aiohttp runs a request inside the caller's task, so the flag set in ``send`` is seen by
+the caller, and each task has its own."""
+
 
 def lane_available(client: BaseClient) -> bool:
     """True when aiohttp is installed and the client uses its default transport."""
@@ -43,9 +49,16 @@ class AiohttpLane:
         self._conn = client._connection
         self._concurrency = max(1, concurrency)
         self._session: aiohttp.ClientSession | None = None
+        self._url: Any = None
+        self._failures: tuple[type[BaseException], ...] = ()
 
     async def __aenter__(self) -> AiohttpLane:
         import aiohttp
+        from yarl import URL
+
+        # Looked up once: a request is sent for every target of a bulk job.
+        self._url = URL
+        self._failures = (asyncio.TimeoutError, aiohttp.ClientError)
 
         conn = self._conn
         ssl_arg: Any = None if conn.tls is True else conn.tls  # None: aiohttp's default checks
@@ -54,12 +67,8 @@ class AiohttpLane:
             connector = aiohttp.UnixConnector(path=conn.uds, limit=self._concurrency)
         else:
             connector = aiohttp.TCPConnector(limit=self._concurrency, ssl=ssl_arg)
-        # A timeout before the request's headers were written means nothing left the
-        # machine: it is a connect failure (retried on resume), not an uncertain send.
-        tracing = aiohttp.TraceConfig()
-        tracing.on_request_headers_sent.append(_mark_sent)
         self._session = aiohttp.ClientSession(
-            trace_configs=[tracing],
+            request_class=_request_class(),
             connector=connector,
             headers=conn.headers,
             timeout=aiohttp.ClientTimeout(total=conn.timeout),
@@ -78,51 +87,58 @@ class AiohttpLane:
         return await drive_async(op, self._send)
 
     async def _send(self, call: Call[Any]) -> Response:
-        import aiohttp
-        from yarl import URL
-
-        assert self._session is not None, "use the lane as an async context manager"
+        session = self._session
+        assert session is not None, "use the lane as an async context manager"
         conn = self._conn
         check_request(conn, call)
-        progress = _Progress()
+        _SENT.set(False)
         try:
-            async with self._session.request(
+            async with session.request(
                 call.method,
                 # Built from a plain string: an httpx.URL per request would cost more than
                 # the request itself at bulk rates.
-                URL(conn.url(call), encoded=True),
-                data=call.body if call.body or call.method == "POST" else None,
+                self._url(conn.url(call), encoded=True),
+                # No body is no payload object: aiohttp still sends Content-Length: 0 on
+                # a POST, as httpx does, without a second write per request.
+                data=call.body or None,
                 allow_redirects=False,
-                trace_request_ctx=progress,
             ) as response:
-                body = await collect_async(
-                    response.headers,
-                    response.content.iter_any(),
-                    conn.max_response_bytes,
-                    conn.shown_url(call),
-                )
+                length = response.content_length
+                if length is not None and length <= conn.max_response_bytes:
+                    body = await response.read()  # the parser stops at the declared length
+                else:
+                    body = await collect_async(
+                        response.headers,
+                        response.content.iter_any(),
+                        conn.max_response_bytes,
+                        conn.shown_url(call),
+                    )
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 return Response(response.status, headers, body, conn.shown_url(call))
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except self._failures as exc:
             kind = _kind(exc)
-            if kind == "timeout" and not progress.sent:
+            # A timeout before the request started to leave means nothing reached the
+            # server: a connect failure (retried on resume), not an uncertain send.
+            if kind == "timeout" and not _SENT.get():
                 kind = "connect"
             raise transport_error(kind, conn, call, exc) from exc
 
 
-class _Progress:
-    """How far one request got (set by aiohttp's tracing)."""
+def _request_class() -> type[aiohttp.ClientRequest]:
+    """aiohttp's request, marking ``_SENT`` as it starts to write.
 
-    __slots__ = ("sent",)
+    Marked before the first byte is written, so a timeout that cuts the write short counts
+    as possibly delivered: the safe side for a send that must not be repeated. (aiohttp's
+    tracing gives the same signal, at the price of a dozen signal dispatches per request.)
+    """
+    import aiohttp
 
-    def __init__(self) -> None:
-        self.sent = False
+    class _Request(aiohttp.ClientRequest):
+        async def send(self, conn: Any) -> aiohttp.ClientResponse:
+            _SENT.set(True)
+            return await super().send(conn)
 
-
-async def _mark_sent(session: object, context: Any, params: object) -> None:
-    progress = context.trace_request_ctx
-    if isinstance(progress, _Progress):
-        progress.sent = True
+    return _Request
 
 
 def _kind(exc: BaseException) -> FailureKind:

@@ -71,6 +71,32 @@ class BulkReport:
     stopped: str | None = None
     """Why the job stopped before every target was tried (the rest is ``not_attempted``),
     e.g. the server stopped answering; ``None`` when it went through."""
+    keep: int | None = None
+    """At most this many outcomes per step and status are kept in :attr:`outcomes`
+    (``keep_outcomes=`` of the bulk functions); ``None``: every outcome is kept."""
+    omitted: dict[tuple[str, str, str | None], int] = field(default_factory=dict)
+    """Outcomes counted but not kept in :attr:`outcomes` (past :attr:`keep`), per
+    ``(action, status, node)``. :meth:`counts`, :meth:`counts_by_node`, :attr:`ok` and
+    :meth:`summary` include them; :attr:`outcomes` and :meth:`by_status` list only the
+    kept ones, and the journal has every target."""
+    _kept: dict[tuple[str, str], int] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def add(self, outcome: Outcome) -> None:
+        """Record one outcome: kept in :attr:`outcomes`, or counted in :attr:`omitted`."""
+        keep = self.keep
+        if keep is None:
+            self.outcomes.append(outcome)
+            return
+        key = (outcome.action, outcome.status)
+        kept = self._kept.get(key, 0)
+        if kept < keep:
+            self._kept[key] = kept + 1
+            self.outcomes.append(outcome)
+        else:
+            counted = (outcome.action, outcome.status, outcome.node)
+            self.omitted[counted] = self.omitted.get(counted, 0) + 1
 
     def by_status(self, status: str, action: str | None = None) -> list[str]:
         """Targets with this status (optionally only for one step)."""
@@ -108,10 +134,12 @@ class BulkReport:
     def ok(self) -> bool:
         """True when nothing failed, nothing is uncertain, every target was tried and
         every node answered."""
+        bad = ("failed", "uncertain", "not_attempted")
         return (
             self.stopped is None
             and not self.node_errors
-            and not any(o.status in ("failed", "uncertain", "not_attempted") for o in self.outcomes)
+            and not any(o.status in bad for o in self.outcomes)
+            and not any(status in bad for _, status, _ in self.omitted)
         )
 
     def counts(self, action: str | None = None) -> dict[str, int]:
@@ -119,6 +147,9 @@ class BulkReport:
         for o in self.outcomes:
             if action is None or o.action == action:
                 result[o.status] += 1
+        for (done_by, status, _), count in self.omitted.items():
+            if action is None or done_by == action:
+                result[status] += count
         return result
 
     def counts_by_node(self, action: str | None = None) -> dict[str | None, dict[str, int]]:
@@ -128,6 +159,10 @@ class BulkReport:
             if action is None or o.action == action:
                 counts = result.setdefault(o.node, dict.fromkeys(STATUSES, 0))
                 counts[o.status] += 1
+        for (done_by, status, node), count in self.omitted.items():
+            if action is None or done_by == action:
+                counts = result.setdefault(node, dict.fromkeys(STATUSES, 0))
+                counts[status] += count
         return result
 
     def to_dict(self) -> dict[str, Any]:
@@ -142,6 +177,7 @@ class BulkReport:
             "notes": list(self.notes),
             "stopped": self.stopped,
             "outcomes": [o.to_dict() for o in self.outcomes],
+            **({"omitted": sum(self.omitted.values())} if self.omitted else {}),
         }
 
     def summary(self, name: str | None = None) -> str:
@@ -162,7 +198,9 @@ class BulkReport:
         return f"{self.job}: " + "; ".join(f"{a} {_line(self.counts(a))}" for a in actions)
 
     def _actions(self) -> list[str]:
-        return list(dict.fromkeys(o.action for o in self.outcomes))
+        actions = dict.fromkeys(o.action for o in self.outcomes)
+        actions.update(dict.fromkeys(action for action, _, _ in self.omitted))
+        return list(actions)
 
 
 def _line(counts: dict[str, int]) -> str:

@@ -18,20 +18,11 @@ from typing import Any, overload
 from frankenws._calls import calls
 from frankenws._exceptions import FrankenWSError, InvalidArgument
 
-from ._engine import (
-    OutcomeCallback,
-    PathArg,
-    ProgressCallback,
-    _Context,
-    _job,
-    _kill_step,
-    _run_in_colour,
-    _send_step,
-    _Step,
-    _wait_closed,
-)
+from ._context import OutcomeCallback, ProgressCallback, _Context
+from ._engine import PathArg, _job, _run_in_colour, _wait_closed
 from ._plans import DisconnectMatching, Maintenance, Plan
 from ._report import BulkReport, Outcome
+from ._steps import _check_keep, _kill_step, _send_step, _Step
 from ._targets import AsyncTarget, SyncTarget
 
 __all__ = ["run"]
@@ -54,6 +45,7 @@ def run(
     notify: Notify | None = ...,
     on_outcome: OutcomeCallback | None = ...,
     sleep: Sleep | None = ...,
+    keep_outcomes: int | None = ...,
 ) -> BulkReport: ...
 @overload
 def run(
@@ -69,6 +61,7 @@ def run(
     notify: Notify | None = ...,
     on_outcome: OutcomeCallback | None = ...,
     sleep: Sleep | None = ...,
+    keep_outcomes: int | None = ...,
 ) -> Coroutine[Any, Any, BulkReport]: ...
 def run(
     client: SyncTarget | AsyncTarget,
@@ -83,6 +76,7 @@ def run(
     notify: Notify | None = None,
     on_outcome: OutcomeCallback | None = None,
     sleep: Sleep | None = None,
+    keep_outcomes: int | None = None,
 ) -> BulkReport | Coroutine[Any, Any, BulkReport]:
     """Execute a plan with this client. Returns a :class:`BulkReport` (a coroutine for
     an ``AsyncClient``).
@@ -94,8 +88,8 @@ def run(
     Args:
         client: A ``Client`` (runs now) or ``AsyncClient`` (returns a coroutine).
         plan: From one of the ``plan_...`` functions, or :meth:`Plan.from_dict`.
-        concurrency, progress, journal, resume, wait_closed, timeout, on_outcome: As
-            for :func:`kill_connections`.
+        concurrency, progress, journal, resume, wait_closed, timeout, on_outcome,
+            keep_outcomes: As for :func:`kill_connections`.
         notify: For a ``disconnect_matching`` plan with a ``notify_tag``: the alert to
             send, ``notify(connection_id, who) -> str | bytes``, instead of the default
             JSON object. A function cannot be stored in a plan, so it is given here.
@@ -110,19 +104,20 @@ def run(
             "notify= is only for disconnect_matching plans with a notify_tag, "
             f"not for this {plan.scenario} plan"
         )
+    _check_keep(keep_outcomes)
     wait = sleep or asyncio.sleep
 
     async def body(ctx: _Context) -> None:
         targets = plan.target_ids
+        killed: list[str] | None = [] if wait_closed else None
         if isinstance(params, Maintenance):
-            outcomes = await _run_maintenance(ctx, params, targets, wait)
+            await _run_maintenance(ctx, params, targets, wait, killed)
         elif isinstance(params, DisconnectMatching) and params.notify_tag is not None:
-            outcomes = await _run_matching(ctx, params, params.notify_tag, targets, notify)
+            await _run_matching(ctx, params, params.notify_tag, targets, notify, killed)
         else:
             ctx.total = len(targets)
-            outcomes = await ctx.apply(_kill_step(), targets)
-        if wait_closed:
-            killed = [o.target for o in outcomes if o.status == "done"]
+            await ctx.apply(_kill_step(), targets, done=killed)
+        if killed is not None:
             await _wait_closed(ctx, killed, timeout)
 
     return _run_in_colour(
@@ -136,14 +131,15 @@ def run(
             journal=journal,
             resume=resume,
             on_outcome=on_outcome,
+            keep_outcomes=keep_outcomes,
             placed={item.id: item.node for item in plan.targets if item.node is not None},
         ),
     )
 
 
 async def _run_maintenance(
-    ctx: _Context, params: Maintenance, warned: list[str], wait: Sleep
-) -> list[Outcome]:
+    ctx: _Context, params: Maintenance, warned: list[str], wait: Sleep, killed: list[str] | None
+) -> None:
     warning = json.dumps(
         {
             "type": "maintenance_warning",
@@ -157,7 +153,8 @@ async def _run_maintenance(
     await ctx.apply(_send_step("warn", warning, params.route), warned)
     if ctx.breaker.reason is not None:  # the server is gone: no grace, the kills wait too
         ctx.total += len(warned)
-        return await ctx.apply(_kill_step(), warned)
+        await ctx.apply(_kill_step(), warned, done=killed)
+        return
     await wait(_grace_left(ctx, params.grace))
     # Connections that arrived during the grace period go too: it is a maintenance.
     try:
@@ -170,7 +167,7 @@ async def _run_maintenance(
         now = set()
     victims = sorted(set(warned) | now)
     ctx.total += len(victims)
-    return await ctx.apply(_kill_step(), victims)
+    await ctx.apply(_kill_step(), victims, done=killed)
 
 
 def _grace_left(ctx: _Context, grace: float) -> float:
@@ -199,7 +196,8 @@ async def _run_matching(
     tag: str,
     targets: list[str],
     notify: Notify | None,
-) -> list[Outcome]:
+    done: list[str] | None,
+) -> None:
     if ctx.resume is not None:
         # A plan made again for the resume no longer lists the connections the
         # interrupted run killed; the alerts owed for them come from its journal.
@@ -242,4 +240,4 @@ async def _run_matching(
         )
         await ctx.apply(step, [conn])
 
-    return await ctx.apply(_kill_step(), targets, after=alert)
+    await ctx.apply(_kill_step(), targets, after=alert, done=done)

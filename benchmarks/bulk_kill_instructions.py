@@ -1,0 +1,140 @@
+"""Client work per bulk kill, counted in instructions: frankenws.bulk versus aiohttp.
+
+Wall and CPU times swing with the machine's load; the number of instructions a process
+executes does not. Method: the fake runs alone in a child process (not counted). Each
+variant kills ``--small`` and then ``--large`` of its own registered connections, each in a
+fresh process run under ``valgrind --tool=callgrind`` (which counts the instructions of that
+process only); the difference between the two runs, divided by ``--large - --small``, is
+the client's instructions per kill, start-up and imports cancelled out. Variants:
+
+* ``aiohttp``: the hand-written worker loop of ``bulk_kill.py`` (32 workers);
+* ``bulk+journal``: ``frankenws.bulk.kill_connections(client, ids, journal=...)``;
+* ``bulk``: the same without a journal.
+
+Run: ``python benchmarks/bulk_kill_instructions.py [--small 200] [--large 1200]`` (needs
+valgrind; a few minutes per variant). ``--smoke`` runs each variant once on a few ids
+without valgrind (CI; it counts nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SERVER = """
+import sys
+from frankenws.testing import FakeFrankenPHP
+fake = FakeFrankenPHP()
+for i in range(int(sys.argv[1])):
+    fake.connect("/chat", id="%032x" % i)
+server = fake.serve()
+print(server.admin_url, flush=True)
+sys.stdin.read()
+server.close()
+"""
+
+KILL = """
+import asyncio, sys, tempfile
+from pathlib import Path
+url, variant, start, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+ids = ["%032x" % i for i in range(start, start + count)]
+import aiohttp
+import frankenws
+from frankenws import bulk
+import frankenws.bulk._engine
+
+async def plain():
+    queue = asyncio.Queue()
+    for conn in ids:
+        queue.put_nowait(conn)
+    killed = 0
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as session:
+        async def worker():
+            nonlocal killed
+            while not queue.empty():
+                conn = queue.get_nowait()
+                async with session.post(f"{url}/frankenphp_ws/killConnection/{conn}") as r:
+                    if (await r.json())["success"]:
+                        killed += 1
+        await asyncio.gather(*(worker() for _ in range(32)))
+    return killed
+
+if variant == "aiohttp":
+    killed = asyncio.run(plain())
+else:
+    with tempfile.TemporaryDirectory() as tmp, frankenws.Client(url, timeout=300) as client:
+        journal = Path(tmp, "journal.jsonl") if variant == "bulk+journal" else None
+        killed = len(bulk.kill_connections(client, ids, concurrency=32, journal=journal).done)
+assert killed == count, (variant, killed, count)
+"""
+
+VARIANTS = ("aiohttp", "bulk+journal", "bulk")
+
+
+def run(url: str, variant: str, start: int, count: int, counted: bool) -> int:
+    """Instructions of one kill process (0 when not counted)."""
+    command = [sys.executable, "-c", KILL, url, variant, str(start), str(count)]
+    if not counted:
+        subprocess.run(command, check=True)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp, "callgrind.out")
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    assert found is not None, done.stderr[-2000:]
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--small", type=int, default=200)
+    parser.add_argument("--large", type=int, default=1200)
+    parser.add_argument(
+        "--smoke", action="store_true", help="a few ids, no valgrind: the script still runs (CI)"
+    )
+    args = parser.parse_args()
+    counted = not args.smoke
+    if args.smoke:
+        args.small, args.large = 5, 10
+        print("smoke run: a few ids, no valgrind, nothing is counted")
+    elif shutil.which("valgrind") is None:
+        sys.exit("valgrind is needed (apt-get install valgrind), or run with --smoke")
+    per_variant = args.small + args.large
+    child = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(per_variant * len(VARIANTS))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None
+    assert child.stdout is not None
+    url = child.stdout.readline().strip()
+    per_kill: dict[str, float] = {}
+    try:
+        for index, variant in enumerate(VARIANTS):
+            base = index * per_variant
+            small = run(url, variant, base, args.small, counted)
+            large = run(url, variant, base + args.small, args.large, counted)
+            per_kill[variant] = (large - small) / (args.large - args.small)
+            print(f"{variant:<13} {per_kill[variant]:>12,.0f} instructions per kill", flush=True)
+    finally:
+        child.stdin.close()
+        child.wait(60)
+    if counted:
+        for variant in VARIANTS[1:]:
+            ratio = per_kill[variant] / per_kill["aiohttp"]
+            print(f"{variant} / aiohttp = {ratio:.2f}x the instructions per kill")
+
+
+if __name__ == "__main__":
+    main()
