@@ -30,13 +30,31 @@ from ._present import fail, finish, interrupted
 __all__ = ["parse_clients", "parse_disconnect_route", "parse_kill", "run_fast"]
 
 
+def _value(args: Sequence[str], index: int) -> tuple[str, int] | None:
+    """The value of the option at ``args[index]`` (``--opt=VALUE`` or ``--opt VALUE``)
+    and the index after it; ``None`` when the value is missing."""
+    _, equals, attached = args[index].partition("=")
+    if equals:
+        return attached, index + 1
+    if index + 1 < len(args):
+        return args[index + 1], index + 2
+    return None
+
+
+def _file(args: Sequence[str], index: int) -> tuple[Path, int] | None:
+    """A file option's value, as typer checks it, and the index after it."""
+    valued = _value(args, index)
+    path = file_path(valued[0]) if valued is not None else None
+    return None if path is None or valued is None else (path, valued[1])
+
+
 def _split(argv: Sequence[str]) -> tuple[dict[str, Any], str, list[str]] | None:
     """The global options, the command name and the command's own arguments."""
     args = hoist_global_options(argv)
     options: dict[str, Any] = {}
     index = 0
     while index < len(args) and args[index].startswith("-") and args[index] != "-":
-        name, equals, attached = args[index].partition("=")
+        name, equals, _ = args[index].partition("=")
         spec = BY_FLAG.get(name)
         if spec is None:
             return None
@@ -46,12 +64,10 @@ def _split(argv: Sequence[str]) -> tuple[dict[str, Any], str, list[str]] | None:
             options[spec.attribute] = True
             index += 1
             continue
-        if equals:
-            raw, index = attached, index + 1
-        elif index + 1 < len(args):
-            raw, index = args[index + 1], index + 2
-        else:
+        valued = _value(args, index)
+        if valued is None:
             return None
+        raw, index = valued
         converted = spec.convert(raw)
         if converted is None:
             return None
@@ -76,15 +92,10 @@ def parse_kill(argv: Sequence[str]) -> tuple[dict[str, Any], list[str], Path | N
     while position < len(rest):
         token = rest[position]
         if token == "--from" or token.startswith("--from="):
-            if token == "--from":
-                if position + 1 >= len(rest):
-                    return None
-                raw, position = rest[position + 1], position + 2
-            else:
-                raw, position = token[len("--from=") :], position + 1
-            from_file = file_path(raw)
-            if from_file is None:
+            found = _file(rest, position)
+            if found is None:
                 return None
+            from_file, position = found
             continue
         if token.startswith("-") and token != "-":
             return None
@@ -143,18 +154,12 @@ def parse_disconnect_route(
     position = 0
     while position < len(rest):
         token = rest[position]
-        name, equals, attached = token.partition("=")
+        name = token.partition("=")[0]
         if name in ("--resume", "--journal") and name[2:] not in files:
-            if equals:
-                raw, position = attached, position + 1
-            elif position + 1 < len(rest):
-                raw, position = rest[position + 1], position + 2
-            else:
+            found = _file(rest, position)
+            if found is None:
                 return None
-            path = file_path(raw)
-            if path is None:
-                return None
-            files[name[2:]] = path
+            files[name[2:]], position = found
             continue
         if token.startswith("-"):
             return None

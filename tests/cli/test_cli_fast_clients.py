@@ -5,38 +5,24 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import sys
-from typing import Any
 
 import pytest
+from cli_support import run_main, via_fast, via_typer
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from frankenws.testing import FakeFrankenPHP
-from frankenws_cli._app import app
-from frankenws_cli._context import AppContext
-from frankenws_cli._fast import parse_clients, run_fast
+from frankenws_cli._fast import parse_clients
 from frankenws_cli._output import Result, emit
 
 
 def _via_typer(argv: list[str], fake: FakeFrankenPHP | None) -> tuple[int, str, str]:
-    obj = AppContext(transport=fake.transport() if fake else None)
-    result = CliRunner().invoke(app, argv, obj=obj, catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+    return via_typer(argv, None, fake)
 
 
 def _via_fast(argv: list[str], fake: FakeFrankenPHP | None) -> tuple[int, str, str]:
-    obj = AppContext(transport=fake.transport() if fake else None)
-    runner = CliRunner()
-    with runner.isolation() as (out, err, _):
-        code = run_fast(argv, obj)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
-    assert code is not None, "the fast path should have handled this command line"
-    return code, stdout, stderr
+    return via_fast(argv, None, fake)
 
 
 CASES = [
@@ -156,32 +142,12 @@ def test_json_of_a_list_of_strings_is_what_json_dumps_gives(items):
     assert raw.getvalue() == expected.encode("utf-8")
 
 
-_RUN = """
-import json, sys
-sys.argv = ["frankenws", *json.loads(sys.argv[1])]
-import frankenws_cli
-try:
-    frankenws_cli.main()
-except SystemExit as exit:
-    code = exit.code
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
-"""
-
-
 def test_a_real_listing_runs_without_typer():
     """``frankenws clients --json``, as a real process: typer and rich are never loaded
     (about 0.3 s of a listing's time), and the ids come out as the server lists them."""
     fake = _shuffled_fake()
     with fake.serve() as server:
-        argv: list[Any] = ["--url", server.admin_url, "clients", "--json"]
-        out = subprocess.run(
-            [sys.executable, "-c", _RUN, json.dumps(argv)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    report = json.loads(out.stderr.strip().splitlines()[-1])
-    assert report["code"] == 0
-    assert out.stdout == '["c-zed","c-amy","c-mid"]\n'
-    loaded = set(report["modules"])
+        code, stdout, loaded = run_main(["--url", server.admin_url, "clients", "--json"])
+    assert code == 0
+    assert stdout == '["c-zed","c-amy","c-mid"]\n'
     assert sorted(loaded & {"typer", "rich", "click", "pydantic", "frankenws_cli._app"}) == []
