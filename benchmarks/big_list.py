@@ -21,8 +21,11 @@ producing its 35 MB answer, the CPU time what each client costs.
 All children run with bytecode compiled, as from any installed wheel (the script
 compiles the frankenws packages and clears ``PYTHONDONTWRITEBYTECODE`` for them).
 
-Run: ``python benchmarks/big_list.py [--ids 1000000] [--rounds 3]``. ``--smoke`` uses
-1,000 ids and one round and times nothing (CI).
+``--baseline DIR`` also times the command line of the frankenws source tree in DIR
+(say, ``git worktree add /tmp/before REV``), in the same rounds.
+
+Run: ``python benchmarks/big_list.py [--ids 1000000] [--rounds 3] [--baseline DIR]``.
+``--smoke`` uses 1,000 ids and one round and times nothing (CI).
 """
 
 from __future__ import annotations
@@ -107,13 +110,20 @@ def measure(name: str, url: str, env: dict[str, str]) -> tuple[int, float, float
     return int(count), float(elapsed), float(before), float(peak), (wall, cpu)
 
 
-def cli_run(url: str, env: dict[str, str]) -> tuple[int, Whole]:
-    """Ids written, wall and CPU time of ``frankenws clients --json > file``."""
-    script = shutil.which("frankenws", path=str(Path(sys.executable).parent)) or "frankenws"
+def cli_run(url: str, env: dict[str, str], source: Path | None = None) -> tuple[int, Whole]:
+    """Ids written, wall and CPU time of ``frankenws clients --json > file``; with
+    ``source``, of the frankenws source tree there (``python -m frankenws_cli``)."""
+    if source is None:
+        script = shutil.which("frankenws", path=str(Path(sys.executable).parent)) or "frankenws"
+        command = [script]
+    else:
+        # Ahead of the installed packages on the path: that tree's SDK and CLI run.
+        env = {**env, "PYTHONPATH": os.pathsep.join([str(source), str(source / "cli")])}
+        command = [sys.executable, "-m", "frankenws_cli"]
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "ids.json"
         with target.open("wb") as out:
-            _, wall, cpu = _child([script, "--url", url, "clients", "--json"], env, out)
+            _, wall, cpu = _child([*command, "--url", url, "clients", "--json"], env, out)
         document = json.loads(target.read_bytes())
     ids = document if isinstance(document, list) else document.get("clients", [])
     return len(ids), (wall, cpu)
@@ -124,11 +134,20 @@ def main() -> int:
     parser.add_argument("--ids", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="1,000 ids, one round (CI)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also time the CLI of another frankenws source tree, e.g. an older checkout "
+        "made with 'git worktree add DIR REV'",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.ids, args.rounds = 1000, 1
     for package in (frankenws, frankenws_cli):
         compileall.compile_dir(Path(str(package.__file__)).parent, quiet=1)
+    if args.baseline is not None:
+        compileall.compile_dir(args.baseline / "frankenws", quiet=1)
+        compileall.compile_dir(args.baseline / "cli", quiet=1)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     child = subprocess.Popen(
         [sys.executable, "-c", SERVER.format(ids=args.ids)],
@@ -142,6 +161,7 @@ def main() -> int:
         url = child.stdout.readline().strip()
         rounds = []
         cli_runs: list[Whole] = []
+        baseline_runs: list[Whole] = []
         for _ in range(args.rounds):
             row = {name: measure(name, url, env) for name in VARIANTS}
             assert all(r[0] == args.ids for r in row.values()), row
@@ -149,6 +169,10 @@ def main() -> int:
             assert count == args.ids, count
             rounds.append(row)
             cli_runs.append(whole)
+            if args.baseline is not None:
+                count, whole = cli_run(url, env, args.baseline)
+                assert count == args.ids, count
+                baseline_runs.append(whole)
     finally:
         child.stdin.close()
         child.wait()
@@ -181,13 +205,17 @@ def main() -> int:
     walls, cpus = [a[0] for a in anchors], [a[1] for a in anchors]
     anchor_row = f"{spread(walls, '.2f')} | 1.00 | {spread(cpus, '.2f')} | 1.00"
     print(f"| python: curl + json.loads | {anchor_row} |")
-    wall_ratios = [c[0] / a[0] for c, a in zip(cli_runs, anchors, strict=True)]
-    cpu_ratios = [c[1] / a[1] for c, a in zip(cli_runs, anchors, strict=True)]
-    print(
-        f"| `frankenws clients --json > file` | {spread([c[0] for c in cli_runs], '.2f')} | "
-        f"{spread(wall_ratios, '.2f')} | {spread([c[1] for c in cli_runs], '.2f')} | "
-        f"{spread(cpu_ratios, '.2f')} |"
-    )
+    rows = [("`frankenws clients --json > file`", cli_runs)]
+    if baseline_runs:
+        rows.append((f"the same, from {args.baseline}", baseline_runs))
+    for label, runs in rows:
+        wall_ratios = [c[0] / a[0] for c, a in zip(runs, anchors, strict=True)]
+        cpu_ratios = [c[1] / a[1] for c, a in zip(runs, anchors, strict=True)]
+        print(
+            f"| {label} | {spread([c[0] for c in runs], '.2f')} | "
+            f"{spread(wall_ratios, '.2f')} | {spread([c[1] for c in runs], '.2f')} | "
+            f"{spread(cpu_ratios, '.2f')} |"
+        )
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     return 0
 
