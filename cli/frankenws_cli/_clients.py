@@ -75,8 +75,8 @@ def list_clients(
     single = isinstance(client, frankenws.Client)
     if single and obj.mode in ("json", "ids"):
         # Neither shows routes: spare the requests that look them up. One server lists
-        # each id once, in its own order; sorting a million ids would take about as
-        # long as fetching them, so machine output keeps that order.
+        # each id once, in its own order; sorting a million ids would take longer than
+        # fetching them, so machine output keeps that order.
         if count:
             return Result({"count": len(live)}, Lines([str(len(live))]))
         return Result(live, Lines(live), notes=[_counted(len(live))])
