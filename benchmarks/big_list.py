@@ -1,8 +1,9 @@
 """A very long list of ids: ``Client.get_clients()`` versus ``curl`` + ``json.loads``.
 
-Method: the fake in a child process with ``--ids`` registered connections (ids of 32
-hex characters, as the server makes them). Each variant runs in a fresh process of its
-own, one after the other within each round:
+Method: the fake in a child process with ``--ids`` registered connections (random ids
+of 32 hex characters, as the server makes them, so the list arrives in no particular
+order, as from the server's Go map). Each variant runs in a fresh process of its own,
+one after the other within each round:
 
 * anchor: ``curl -s URL`` read by ``subprocess.run`` and parsed with ``json.loads``;
 * SDK: ``frankenws.Client(url).get_clients()``.
@@ -13,15 +14,27 @@ before the fetch and its peak RSS (``ru_maxrss``) after it. A third process runs
 (start-up included) is compared with the anchor's whole run. Ratios are taken within each
 round; the script prints min/median/max over ``--rounds``. Targets (issue 12): SDK at
 most 1.2x the anchor's time and at most 1.5x its peak RSS; the CLI at most 1.5x the time.
+The whole processes' CPU time (user + system, children included: ``curl`` for the
+anchor) is printed next to the wall time: the wall time mostly measures the fake
+producing its 35 MB answer, the CPU time what each client costs.
 
-Run: ``python benchmarks/big_list.py [--ids 1000000] [--rounds 3]``. ``--smoke`` uses
-1,000 ids and one round and times nothing (CI).
+All children run with bytecode compiled, as from any installed wheel (the script
+compiles the frankenws packages and clears ``PYTHONDONTWRITEBYTECODE`` for them).
+
+``--baseline DIR`` also times the command line of the frankenws source tree in DIR
+(say, ``git worktree add /tmp/before REV``), in the same rounds.
+
+Run: ``python benchmarks/big_list.py [--ids 1000000] [--rounds 3] [--baseline DIR]``.
+``--smoke`` uses 1,000 ids and one round and times nothing (CI).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,13 +42,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import frankenws
+import frankenws_cli
+
+Whole = tuple[float, float]
+"""Wall and CPU seconds of a whole child process."""
 
 SERVER = """
-import sys
+import random, sys
 from frankenws.testing import FakeFrankenPHP
 fake = FakeFrankenPHP()
+draw = random.Random(12).getrandbits
 for i in range({ids}):
-    fake.connect("/chat", id="%032x" % i)
+    fake.connect("/chat", id="%032x" % draw(128))
 server = fake.serve()
 print(server.admin_url, flush=True)
 sys.stdin.read()
@@ -70,30 +91,42 @@ VARIANTS = {
 }
 
 
-def measure(name: str, url: str) -> tuple[int, float, float, float, float]:
+def _child(command: list[str], env: dict[str, str], stdout: Any) -> tuple[str, float, float]:
+    """Stdout (when captured), wall seconds and CPU seconds of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    out = subprocess.run(command, stdout=stdout, env=env, check=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return out.stdout or "", wall, cpu
+
+
+def measure(name: str, url: str, env: dict[str, str]) -> tuple[int, float, float, float, Whole]:
     setup, fetch = VARIANTS[name]
     code = _MEASURE.format(setup=setup, fetch=fetch)
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", code, url], capture_output=True, text=True, check=True
-    )
-    whole = time.perf_counter() - start
-    count, elapsed, before, peak = json.loads(out.stdout)
-    return int(count), float(elapsed), float(before), float(peak), whole
+    out, wall, cpu = _child([sys.executable, "-c", code, url], env, subprocess.PIPE)
+    count, elapsed, before, peak = json.loads(out)
+    return int(count), float(elapsed), float(before), float(peak), (wall, cpu)
 
 
-def cli_run(url: str) -> tuple[int, float]:
-    """Ids written and wall time of ``frankenws clients --json > file``."""
-    script = shutil.which("frankenws", path=str(Path(sys.executable).parent)) or "frankenws"
+def cli_run(url: str, env: dict[str, str], source: Path | None = None) -> tuple[int, Whole]:
+    """Ids written, wall and CPU time of ``frankenws clients --json > file``; with
+    ``source``, of the frankenws source tree there (``python -m frankenws_cli``)."""
+    if source is None:
+        script = shutil.which("frankenws", path=str(Path(sys.executable).parent)) or "frankenws"
+        command = [script]
+    else:
+        # Ahead of the installed packages on the path: that tree's SDK and CLI run.
+        env = {**env, "PYTHONPATH": os.pathsep.join([str(source), str(source / "cli")])}
+        command = [sys.executable, "-m", "frankenws_cli"]
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "ids.json"
         with target.open("wb") as out:
-            start = time.perf_counter()
-            subprocess.run([script, "--url", url, "clients", "--json"], stdout=out, check=True)
-            whole = time.perf_counter() - start
+            _, wall, cpu = _child([*command, "--url", url, "clients", "--json"], env, out)
         document = json.loads(target.read_bytes())
     ids = document if isinstance(document, list) else document.get("clients", [])
-    return len(ids), whole
+    return len(ids), (wall, cpu)
 
 
 def main() -> int:
@@ -101,9 +134,21 @@ def main() -> int:
     parser.add_argument("--ids", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="1,000 ids, one round (CI)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also time the CLI of another frankenws source tree, e.g. an older checkout "
+        "made with 'git worktree add DIR REV'",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.ids, args.rounds = 1000, 1
+    for package in (frankenws, frankenws_cli):
+        compileall.compile_dir(Path(str(package.__file__)).parent, quiet=1)
+    if args.baseline is not None:
+        compileall.compile_dir(args.baseline / "frankenws", quiet=1)
+        compileall.compile_dir(args.baseline / "cli", quiet=1)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     child = subprocess.Popen(
         [sys.executable, "-c", SERVER.format(ids=args.ids)],
         stdin=subprocess.PIPE,
@@ -115,19 +160,24 @@ def main() -> int:
     try:
         url = child.stdout.readline().strip()
         rounds = []
-        cli_times: list[float] = []
+        cli_runs: list[Whole] = []
+        baseline_runs: list[Whole] = []
         for _ in range(args.rounds):
-            row = {name: measure(name, url) for name in VARIANTS}
+            row = {name: measure(name, url, env) for name in VARIANTS}
             assert all(r[0] == args.ids for r in row.values()), row
-            count, whole = cli_run(url)
+            count, whole = cli_run(url, env)
             assert count == args.ids, count
             rounds.append(row)
-            cli_times.append(whole)
+            cli_runs.append(whole)
+            if args.baseline is not None:
+                count, whole = cli_run(url, env, args.baseline)
+                assert count == args.ids, count
+                baseline_runs.append(whole)
     finally:
         child.stdin.close()
         child.wait()
     if args.smoke:
-        print("smoke run: both variants fetched every id once; nothing timed")
+        print("smoke run: every variant fetched every id once; nothing timed")
         return 0
 
     def spread(values: list[float], fmt: str) -> str:
@@ -150,14 +200,23 @@ def main() -> int:
         )
     anchors = [r[anchor][4] for r in rounds]
     print()
-    print("| whole process | s | ratio |")
-    print("|---|---:|---:|")
-    print(f"| python: curl + json.loads | {spread(anchors, '.2f')} | 1.00 |")
-    cli_ratios = [c / a for c, a in zip(cli_times, anchors, strict=True)]
-    print(
-        f"| `frankenws clients --json > file` | {spread(cli_times, '.2f')} | "
-        f"{spread(cli_ratios, '.2f')} |"
-    )
+    print("| whole process | wall s | ratio | CPU s | ratio |")
+    print("|---|---:|---:|---:|---:|")
+    walls, cpus = [a[0] for a in anchors], [a[1] for a in anchors]
+    anchor_row = f"{spread(walls, '.2f')} | 1.00 | {spread(cpus, '.2f')} | 1.00"
+    print(f"| python: curl + json.loads | {anchor_row} |")
+    rows = [("`frankenws clients --json > file`", cli_runs)]
+    if baseline_runs:
+        rows.append((f"the same, from {args.baseline}", baseline_runs))
+    for label, runs in rows:
+        wall_ratios = [c[0] / a[0] for c, a in zip(runs, anchors, strict=True)]
+        cpu_ratios = [c[1] / a[1] for c, a in zip(runs, anchors, strict=True)]
+        print(
+            f"| {label} | {spread([c[0] for c in runs], '.2f')} | "
+            f"{spread(wall_ratios, '.2f')} | {spread([c[1] for c in runs], '.2f')} | "
+            f"{spread(cpu_ratios, '.2f')} |"
+        )
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     return 0
 
 

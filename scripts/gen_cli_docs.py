@@ -47,7 +47,9 @@ frankenws sweep violationCount gte 3 --notify-tag admin --dry-run
 
 - Data goes to **stdout**, messages (notes, warnings, errors, prompts, progress) to **stderr**.
 - Human output is plain lines or tables, always sorted. Values that come from WebSocket
-  clients are shown with control characters escaped.
+  clients are shown with control characters escaped. One exception, for speed on very long
+  lists: `clients --json` and `clients -o ids` print the ids in the server's order, which
+  changes from call to call (`| jq sort` or `| sort` for a stable one).
 - When stdout is not a terminal (a pipe or a file), tables become plain records, as in gh:
   one line per row, the id first, fields separated by tabs, no header, no colour. So
   `frankenws clients --tag spam | frankenws kill -` works, and so does `cut -f2`.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -74,3 +75,89 @@ class ExplodingTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         raise ZeroDivisionError("boom")
+
+
+_RUN_MAIN = """
+import json, sys
+sys.argv = ["frankenws", *json.loads(sys.argv[1])]
+import frankenws_cli
+try:
+    frankenws_cli.main()
+except SystemExit as exit:
+    code = exit.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def run_main(argv: Sequence[str]) -> tuple[int, str, set[str]]:
+    """``frankenws ARGV`` in a real process: its exit code, its stdout and the modules
+    it had loaded when it ended (what a command's start-up costs comes from those)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _RUN_MAIN, json.dumps(list(argv))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(out.stderr.strip().splitlines()[-1])
+    return report["code"], out.stdout, set(report["modules"])
+
+
+# --- one command line through both parsers (the fast path must match typer) -------------
+
+
+def via_typer(argv: list[str], input: str | None = None, fake: Any = None) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of ``argv`` parsed by the typer app."""
+    obj = AppContext(transport=fake.transport() if fake else None)
+    result = CliRunner().invoke(app, argv, input=input, obj=obj, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def via_fast(argv: list[str], input: str | None = None, fake: Any = None) -> tuple[int, str, str]:
+    """The same through the fast path, which must handle this command line."""
+    from frankenws_cli._fast import run_fast
+
+    obj = AppContext(transport=fake.transport() if fake else None)
+    with CliRunner().isolation(input=input) as (out, err, _):
+        code = run_fast(argv, obj)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+    assert code is not None, "the fast path should have handled this command line"
+    return code, stdout, stderr
+
+
+def timeless(stdout: str) -> Any:
+    """A JSON document without its timestamps (they differ from run to run); other
+    output as it is."""
+
+    def strip(document: Any) -> Any:
+        if isinstance(document, dict):
+            return {k: strip(v) for k, v in document.items() if k not in ("started", "finished")}
+        if isinstance(document, list):
+            return [strip(v) for v in document]
+        return document
+
+    try:
+        return strip(json.loads(stdout))
+    except ValueError:
+        return stdout
+
+
+def take_audit(dirs: Any) -> list[dict[str, Any]]:
+    """The audit records written so far, without their times; the log is emptied."""
+    records = dirs.audit()
+    for record in records:
+        record.pop("time")
+    dirs.audit_file.unlink(missing_ok=True)
+    return records
+
+
+def assert_parsers_agree(dirs: Any, argv: list[str], input: str | None, make_fake: Any) -> None:
+    """Typer and the fast path give the same exit code, output and audit records, and
+    leave the same connections on a fresh fake each."""
+    sides = []
+    for via in (via_typer, via_fast):
+        fake = make_fake()
+        code, stdout, stderr = via(argv, input, fake)
+        sides.append(((code, timeless(stdout), stderr, fake.get_clients()), take_audit(dirs)))
+    assert sides[1] == sides[0]

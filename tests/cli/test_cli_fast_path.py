@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin, get_type_hints
+from typing import Literal, get_args, get_origin, get_type_hints
 
 import pytest
 import typer.main
-from typer.testing import CliRunner
+from cli_support import assert_parsers_agree, timeless, via_fast, via_typer
 
 from frankenws.testing import FakeFrankenPHP
 from frankenws_cli._app import app
 from frankenws_cli._app import main as main_callback
 from frankenws_cli._argv import FLAGS_ANYWHERE, GLOBAL_OPTIONS, ROOT_VALUED, VALUED_ANYWHERE
 from frankenws_cli._context import AppContext, configure
-from frankenws_cli._fast import parse_kill, run_fast
+from frankenws_cli._fast import parse_kill
 
 
 def _fake() -> FakeFrankenPHP:
@@ -26,41 +24,14 @@ def _fake() -> FakeFrankenPHP:
     return fake
 
 
-def _normalise(stdout: str) -> Any:
-    try:
-        doc = json.loads(stdout)
-    except ValueError:
-        return stdout
-    if isinstance(doc, dict):
-        doc.pop("started", None)
-        doc.pop("finished", None)
-    return doc
-
-
 def _via_typer(argv: list[str], input: str | None, fake: FakeFrankenPHP | None) -> tuple:
-    obj = AppContext(transport=fake.transport() if fake else None)
-    result = CliRunner().invoke(app, argv, input=input, obj=obj, catch_exceptions=False)
-    return result.exit_code, _normalise(result.stdout), result.stderr
+    code, stdout, stderr = via_typer(argv, input, fake)
+    return code, timeless(stdout), stderr
 
 
 def _via_fast(argv: list[str], input: str | None, fake: FakeFrankenPHP | None) -> tuple:
-    obj = AppContext(transport=fake.transport() if fake else None)
-    runner = CliRunner()
-    with runner.isolation(input=input) as (out, err, _):
-        code = run_fast(argv, obj)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
-    assert code is not None, "the fast path should have handled this command line"
-    return code, _normalise(stdout), stderr
-
-
-def _audit(dirs: Any) -> list[dict[str, Any]]:
-    records = dirs.audit()
-    for record in records:
-        record.pop("time")
-    dirs.audit_file.unlink(missing_ok=True)
-    return records
+    code, stdout, stderr = via_fast(argv, input, fake)
+    return code, timeless(stdout), stderr
 
 
 CASES = [
@@ -86,12 +57,7 @@ CASES = [
 @pytest.mark.parametrize(("argv", "input"), CASES, ids=lambda v: repr(v))
 def test_fast_path_matches_typer(dirs, argv, input):
     """Same exit code, stdout, stderr and audit records through both parsers."""
-    typer_side = _via_typer(argv, input, _fake())
-    typer_audit = _audit(dirs)
-    fast_side = _via_fast(argv, input, _fake())
-    fast_audit = _audit(dirs)
-    assert fast_side == typer_side
-    assert fast_audit == typer_audit
+    assert_parsers_agree(dirs, argv, input, _fake)
 
 
 def test_fast_path_matches_typer_when_unreachable(dirs):

@@ -7,9 +7,10 @@ run imports. Each one left out below cost measurable start-up time when it was l
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
+
+from cli_support import run_main
 
 from frankenws.testing import FakeFrankenPHP
 
@@ -32,34 +33,16 @@ NOT_FOR_ONE_KILL = (
     "frankenws_cli._app",
 )
 
-_RUN = """
-import json, sys
-sys.argv = ["frankenws", *json.loads(sys.argv[1])]
-import frankenws_cli
-try:
-    frankenws_cli.main()
-except SystemExit as exit:
-    code = exit.code
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
-"""
-
 
 def test_a_real_kill_loads_none_of_the_heavy_modules(tmp_path):
     fake = FakeFrankenPHP()
     fake.connect("/chat", id="c1")
     with fake.serve() as server:
         argv = ["--url", server.admin_url, "--audit-log", str(tmp_path / "a.jsonl"), "kill", "c1"]
-        out = subprocess.run(
-            [sys.executable, "-c", _RUN, json.dumps(argv)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    report = json.loads(out.stderr.strip().splitlines()[-1])
-    assert report["code"] == 0
-    assert "killed c1" in out.stdout
+        code, stdout, loaded = run_main(argv)
+    assert code == 0
+    assert "killed c1" in stdout
     assert fake.get_clients() == []
-    loaded = set(report["modules"])
     assert sorted(loaded.intersection(NOT_FOR_ONE_KILL)) == []
 
 

@@ -303,9 +303,15 @@ def disconnect_route(
     journal: JournalOpt = None,
 ) -> BulkJob:
     """Disconnect every connection on a route."""
+    return route_job(context_of(ctx), route, resume, journal)
+
+
+def route_job(
+    obj: AppContext, route: str, resume: Path | None = None, journal: Path | None = None
+) -> BulkJob:
+    """``disconnect-route``'s work, which the fast path (``_fast``) runs without typer."""
     from frankenws import bulk
 
-    obj = context_of(ctx)
     plan = _planned(obj, lambda: bulk.plan_disconnect_route(obj.client(), route))
     advice, doubtful = _route_typo(obj, plan, route)
     return _job(obj, plan, resume, journal, advice=advice, doubtful=doubtful)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 import frankenws
+from frankenws_cli._clients import list_clients, nodes_of, routes_of
 from frankenws_cli._context import AppContext, context_of, server_label
 from frankenws_cli._errors import NotDone
 from frankenws_cli._output import Fields, Lines, Result, Stack, Stream, Table
@@ -27,16 +28,6 @@ RouteOpt = Annotated[
     str | None,
     typer.Option("--route", "-r", help="Only connections opened on this path, e.g. /chat."),
 ]
-
-
-def _routes_of(client: Server, ids: set[str] | None = None) -> dict[str, str]:
-    """Connection id -> route (the API has no per-connection route lookup)."""
-    found: dict[str, str] = {}
-    for route in client.list_routes():
-        for conn in client.get_clients_by_route(route):
-            if ids is None or conn in ids:
-                found[conn] = route
-    return found
 
 
 def clients(
@@ -69,45 +60,12 @@ def clients(
     """List connected ids (filters combine with AND).
 
     On a terminal: a table of ids and routes (-o wide adds the tags). Piped: one
-    "ID<tab>ROUTE" line per connection. JSON: a sorted list of ids, or {"count": N}
-    with --count.
+    "ID<tab>ROUTE" line per connection. Both are sorted. JSON: the list of ids, or
+    {"count": N} with --count; JSON and -o ids keep the server's order, which changes
+    from call to call (sort with jq 'sort' or sort(1) if you need a stable one); on a
+    fleet, a sorted list of {"id", "node"} objects.
     """
-    obj = context_of(ctx)
-    client = obj.client()
-    if tag is None and expr is None and where is None:
-        if count:
-            total = client.get_clients_count(route)
-            return Result({"count": total}, Lines([str(total)]))
-        ids = set(client.get_clients(route))
-    else:
-        # The SDK validates each filter before sending it, so the most error-prone one
-        # (a bad operator or regex) goes first: it fails before any request is made.
-        sets: list[set[str]] = []
-        if where is not None:
-            key, op, value = where
-            sets.append(set(client.search_stored_information(key, op, value, route)))
-        if tag is not None:
-            sets.append(set(client.get_clients_by_tag(tag)))
-        if expr is not None:
-            sets.append(set(client.get_clients_by_tag_expression(expr)))
-        # Tags and stored data outlive connections on the server: keep live ids only.
-        ids = set(client.get_clients(route)).intersection(*sets)
-    ordered = sorted(ids)
-    if count:
-        return Result({"count": len(ordered)}, Lines([str(len(ordered))]))
-    notes = [f"{len(ordered)} connection(s)" if ordered else "no matching connection"]
-    node_of = nodes_of(client, route)
-    if node_of is not None:
-        return _fleet_clients(obj, client, ordered, node_of, route, notes)
-    if obj.mode in ("json", "ids"):
-        # Neither shows routes: spare the requests that look them up.
-        return Result(ordered, Lines(ordered), notes=notes)
-    where_route = dict.fromkeys(ordered, route) if route else _routes_of(client, ids)
-    rows = sorted((where_route.get(i, "-"), i) for i in ordered)
-    if obj.mode == "wide":
-        wide = [(i, r, sorted(client.get_client_tags(i))) for r, i in rows]
-        return Result(ordered, Table(["ID", "ROUTE", "TAGS"], wide), notes=notes)
-    return Result(ordered, Table(["ID", "ROUTE"], [(i, r) for r, i in rows]), notes=notes)
+    return list_clients(context_of(ctx), route, tag, expr, where, count)
 
 
 def show(
@@ -126,7 +84,7 @@ def show(
     tags = sorted(client.get_client_tags(id))
     stored = dict(sorted(client.get_all_stored_information(id).items()))
     connected = id in obj.registered()
-    route = _routes_of(client, {id}).get(id) if connected else None
+    route = routes_of(client, {id}).get(id) if connected else None
     ghost = client.is_ghost(id)
     ping_ns = client.get_client_ping_time(id)
     counter = client.get_client_message_counter(id)
@@ -173,35 +131,6 @@ def show(
             f"{id!r} is not connected; this is what the server still keeps under that id"
         )
     return result
-
-
-def nodes_of(client: Server, route: str | None = None) -> dict[str, str] | None:
-    """Connection id -> node for a fleet (one ``getClients`` per node), else ``None``."""
-    if not isinstance(client, frankenws.Cluster):
-        return None
-    by_node = client.get_clients_by_node(route)
-    return {conn: node for node, ids in by_node.items() for conn in ids}
-
-
-def _fleet_clients(
-    obj: AppContext,
-    client: Server,
-    ordered: list[str],
-    node_of: dict[str, str],
-    route: str | None,
-    notes: list[str],
-) -> Result:
-    # On a fleet every JSON item names its node, and the tables gain a NODE column.
-    data = [{"id": i, "node": node_of.get(i)} for i in ordered]
-    if obj.mode in ("json", "ids"):
-        return Result(data, Lines(ordered), notes=notes)
-    where_route = dict.fromkeys(ordered, route) if route else _routes_of(client, set(ordered))
-    rows = sorted((where_route.get(i, "-"), i) for i in ordered)
-    if obj.mode == "wide":
-        wide = [(i, r, node_of.get(i, "-"), sorted(client.get_client_tags(i))) for r, i in rows]
-        return Result(data, Table(["ID", "ROUTE", "NODE", "TAGS"], wide), notes=notes)
-    table = Table(["ID", "ROUTE", "NODE"], [(i, r, node_of.get(i, "-")) for r, i in rows])
-    return Result(data, table, notes=notes)
 
 
 def search(
