@@ -290,9 +290,9 @@ def kill_connections(
     Args:
         client: A ``Client`` (runs now) or ``AsyncClient`` (returns a coroutine).
         ids: Connection ids; duplicates are killed once. Any iterable: a list is checked
-            whole first; a generator or an open file is read as the job goes and never
-            held in memory (then an invalid id stops the job where it is read, and
-            ``progress`` counts the ids read so far as the total).
+            whole first; a generator or an open file is read as the job goes, not ahead
+            of it (then an invalid id stops the job where it is read, and ``progress``
+            counts the ids read so far as the total).
         concurrency: Requests in flight at once.
         wait_closed: After killing, poll ``get_clients()`` until the killed ids are gone
             (the server cleans up after answering); ids still listed after ``timeout``

@@ -88,10 +88,11 @@ class _Targets:
 
     A collection is checked whole when the function is called (an invalid id raises
     before anything is sent) and its unique ids are the job's total. A one-shot iterator
-    (a generator, a file) is never held: each id is checked as it is read (an invalid one
-    stops the job once the requests in flight are answered, with every earlier target in
-    the report and the journal) and the total grows as ids are read. Either way the only
-    memory per target is the set that drops duplicates.
+    (a generator, a file) is read as the job goes, not ahead: each id is checked as it is
+    read (an invalid one stops the job once the requests in flight are answered, with
+    every earlier target in the report and the journal) and the total grows as ids are
+    read. Either way the memory per target is the set that drops duplicates: references
+    to the caller's strings for a collection, the ids themselves for a stream.
     """
 
     def __init__(self, ids: Iterable[str]) -> None:
