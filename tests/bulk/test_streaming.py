@@ -150,13 +150,16 @@ def _watch_sends(fake: FakeFrankenPHP, journal: Path) -> list[tuple[str, str]]:
         answer = listening_on(port)
 
         class Port:
-            def __call__(self, raw: RawRequest) -> RawResponse:
+            def route(self, raw: RawRequest) -> object:
+                return answer.route(raw)
+
+            def route_reads_body(self, routed: object) -> bool:
+                return answer.route_reads_body(routed)
+
+            def respond(self, raw: RawRequest, routed: object) -> RawResponse:
                 if "/send/" in raw.target:
                     seen.append((raw.target, journal.read_text()))
-                return answer(raw)
-
-            def reads_body(self, raw: RawRequest) -> bool:
-                return answer.reads_body(raw)
+                return answer.respond(raw, routed)
 
         return Port()
 
