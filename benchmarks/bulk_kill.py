@@ -27,14 +27,13 @@ import argparse
 import asyncio
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
 import httpx
+from _child import served
 
 import frankenws
 from frankenws import bulk
@@ -133,19 +132,10 @@ def main() -> None:
         args.count, args.concurrency, args.naive_sample, args.rounds = 40, 4, 5, 1
         print("smoke run: tiny sizes, the figures below mean nothing")
     prefixes = [f"{v}-{r}" for r in range(args.rounds) for v in VARIANTS]
-    child = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(args.count), ",".join(prefixes)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    assert child.stdin is not None
-    url = child.stdout.readline().strip()
-    rates: dict[str, list[float]] = {v: [] for v in VARIANTS}
-    per_cpu: dict[str, list[float]] = {v: [] for v in VARIANTS}
-    ratios: dict[str, list[float]] = {k: [] for k in ("journal", "bulk", "naive", "cpu")}
-    try:
+    with served(SERVER, str(args.count), ",".join(prefixes)) as (_, url):
+        rates: dict[str, list[float]] = {v: [] for v in VARIANTS}
+        per_cpu: dict[str, list[float]] = {v: [] for v in VARIANTS}
+        ratios: dict[str, list[float]] = {k: [] for k in ("journal", "bulk", "naive", "cpu")}
         for r in range(args.rounds):
             order = VARIANTS[r % len(VARIANTS) :] + VARIANTS[: r % len(VARIANTS)]
             got: dict[str, float] = {}
@@ -166,9 +156,6 @@ def main() -> None:
                 + f"; bulk+journal / aiohttp {ratios['journal'][-1]:.2f}x",
                 flush=True,
             )
-    finally:
-        child.stdin.close()
-        child.wait(60)
     with open("/proc/loadavg") as loadavg:
         load = loadavg.read().split()[0]
     print(

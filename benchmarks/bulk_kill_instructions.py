@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _child import served
+
 SERVER = """
 import sys
 from frankenws.testing import FakeFrankenPHP
@@ -110,26 +112,14 @@ def main() -> None:
     elif shutil.which("valgrind") is None:
         sys.exit("valgrind is needed (apt-get install valgrind), or run with --smoke")
     per_variant = args.small + args.large
-    child = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(per_variant * len(VARIANTS))],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdin is not None
-    assert child.stdout is not None
-    url = child.stdout.readline().strip()
-    per_kill: dict[str, float] = {}
-    try:
+    with served(SERVER, str(per_variant * len(VARIANTS))) as (_, url):
+        per_kill: dict[str, float] = {}
         for index, variant in enumerate(VARIANTS):
             base = index * per_variant
             small = run(url, variant, base, args.small, counted)
             large = run(url, variant, base + args.small, args.large, counted)
             per_kill[variant] = (large - small) / (args.large - args.small)
             print(f"{variant:<13} {per_kill[variant]:>12,.0f} instructions per kill", flush=True)
-    finally:
-        child.stdin.close()
-        child.wait(60)
     if counted:
         for variant in VARIANTS[1:]:
             ratio = per_kill[variant] / per_kill["aiohttp"]

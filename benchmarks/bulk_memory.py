@@ -32,6 +32,8 @@ import statistics
 import subprocess
 import sys
 
+from _child import served
+
 SERVER = """
 import sys
 from frankenws.testing import FakeFrankenPHP
@@ -141,18 +143,9 @@ def main() -> None:
         for round_ in range(args.rounds)
         for index, variant in enumerate(chosen)
     }
-    child = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(args.count), ",".join(prefixes.values())],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdin is not None
-    assert child.stdout is not None
-    url = child.stdout.readline().strip()
-    growth: dict[str, list[float]] = {v: [] for v in chosen}
-    journal: dict[str, float] = {}
-    try:
+    with served(SERVER, str(args.count), ",".join(prefixes.values())) as (_, url):
+        growth: dict[str, list[float]] = {v: [] for v in chosen}
+        journal: dict[str, float] = {}
         for round_ in range(args.rounds):
             for variant in chosen:
                 before, peak, size = measure(
@@ -164,9 +157,6 @@ def main() -> None:
                     f"round {round_ + 1}: {variant}: {growth[variant][-1]:,.0f} B/target",
                     flush=True,
                 )
-    finally:
-        child.stdin.close()
-        child.wait(60)
     print(f"bulk kill of {args.count:,} connections, concurrency {args.concurrency}, ", end="")
     print(f"{args.rounds} round(s); job's peak RSS growth per target (min/median/max)")
     plain = statistics.median(growth["plain loop"])
