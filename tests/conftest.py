@@ -231,9 +231,21 @@ def each_caddy_unix(
     suffix = {"pinned": "", "next": "_next", "old": "_old"}[request.param]
     build: CaddyBuild = request.getfixturevalue(f"caddy{suffix}_build")
     home = tmp_path_factory.mktemp(f"caddy-unix-{request.param}")
+    yield from _unix_caddy(build, home, pinned=request.param == "pinned")
+
+
+@pytest.fixture(scope="session")
+def old_caddy_unix(
+    caddy_old_build: CaddyBuild, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RealCaddy]:
+    """FRANKENWS_CADDY_OLD alone, its admin on a unix socket: for what only it does."""
+    yield from _unix_caddy(caddy_old_build, tmp_path_factory.mktemp("caddy-unix-old-only"))
+
+
+def _unix_caddy(build: CaddyBuild, home: Path, *, pinned: bool = False) -> Iterator[RealCaddy]:
     path = home / "admin.sock"
     proc = _start_caddy(build.binary, home, {"listen": f"unix/{path}"}, path.exists)
     try:
-        yield RealCaddy(f"unix/{path}", build, request.param == "pinned")
+        yield RealCaddy(f"unix/{path}", build, pinned)
     finally:
         _stop(proc)
