@@ -33,7 +33,7 @@ from ._plans import (
     Plan,
     PlanItem,
 )
-from ._reads import read_pipelined
+from ._reads import read_pipelined, stored_value_reads
 from ._targets import AsyncTarget, SyncTarget
 
 __all__ = [
@@ -157,7 +157,7 @@ class _Reader:
             if self._tell is not None:
                 self._tell(self._read)
 
-        reads = [calls.get_stored_information(conn, key) for conn in ids]
+        reads = stored_value_reads(ids, key)
         unread = await read_pipelined(self._client._connection, reads, done)
         return [ids[i] for i in unread]
 

@@ -192,6 +192,10 @@ async def _discard_body(
     return True
 
 
+_HEADER_LINES: dict[bytes, tuple[str, str]] = {}
+"""Valid header lines already parsed: a client repeats the same ones in every request."""
+
+
 def parse_head(head: bytes) -> tuple[str, RawRequest, tuple[str | None, int]]:
     """The HTTP version, the request without its body, and how its body is framed."""
     lines = head[:-4].split(b"\r\n")
@@ -204,12 +208,19 @@ def parse_head(head: bytes) -> tuple[str, RawRequest, tuple[str | None, int]]:
     if proto != b"HTTP/1.0":
         proto = b"HTTP/1.1"
     headers: dict[str, str] = {}
+    known = _HEADER_LINES
     for line in lines[1:]:
-        name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip():
-            raise Refused(_BAD_REQUEST)
+        pair = known.get(line)
+        if pair is None:
+            name, colon, value = line.partition(b":")
+            if not colon or not name or name != name.strip():
+                raise Refused(_BAD_REQUEST)
+            pair = (name.decode("latin-1").lower(), value.strip(b" \t").decode("latin-1"))
+            if len(known) >= 1024:
+                known.clear()  # clients whose lines all differ: keep memory bounded
+            known[line] = pair
         # Go's Header.Get returns the first value of a repeated header.
-        headers.setdefault(name.decode("latin-1").lower(), value.strip(b" \t").decode("latin-1"))
+        headers.setdefault(*pair)
     framing: tuple[str | None, int] = (None, 0)
     if "transfer-encoding" in headers:
         if headers["transfer-encoding"].lower() != "chunked":
