@@ -161,18 +161,6 @@ def _watch_sends(fake: FakeFrankenPHP, journal: Path) -> list[tuple[str, str]]:
                     seen.append((raw.target, journal.read_text()))
                 return answer.respond(raw, routed)
 
-            # The admin port's own path (AdminApp): routed first, answered with its body.
-            def route(self, raw: RawRequest) -> object:
-                return answer.route(raw)
-
-            def route_reads_body(self, routed: object) -> bool:
-                return answer.route_reads_body(routed)
-
-            def respond(self, raw: RawRequest, routed: object) -> RawResponse:
-                if "/send/" in raw.target:
-                    seen.append((raw.target, journal.read_text()))
-                return answer.respond(raw, routed)
-
         return Port()
 
     fake.handler.listening_on = watched  # type: ignore[method-assign]
