@@ -27,8 +27,16 @@ def spinner(label: str) -> Iterator[Callable[[int], None]]:
 
     status = Status(label, console=_console(sys.stderr, stderr=True))
 
+    shown = 0.0
+
     def tick(count: int) -> None:
-        status.update(f"{label}: {count:,} value(s) read")
+        # Called once per value read: redrawing each time cost about 12 µs a value (over a
+        # second of CPU for 100,000), for a display that refreshes about ten times a second.
+        nonlocal shown
+        now = time.monotonic()
+        if now - shown >= 0.1:
+            shown = now
+            status.update(f"{label}: {count:,} value(s) read")
 
     with status:
         yield tick
