@@ -44,6 +44,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _child import served
+
 import frankenws
 import frankenws_cli
 
@@ -149,16 +151,7 @@ def main() -> int:
         compileall.compile_dir(args.baseline / "frankenws", quiet=1)
         compileall.compile_dir(args.baseline / "cli", quiet=1)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    child = subprocess.Popen(
-        [sys.executable, "-c", SERVER.format(ids=args.ids)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    assert child.stdin is not None
-    try:
-        url = child.stdout.readline().strip()
+    with served(SERVER.format(ids=args.ids)) as (_, url):
         rounds = []
         cli_runs: list[Whole] = []
         baseline_runs: list[Whole] = []
@@ -173,9 +166,6 @@ def main() -> int:
                 count, whole = cli_run(url, env, args.baseline)
                 assert count == args.ids, count
                 baseline_runs.append(whole)
-    finally:
-        child.stdin.close()
-        child.wait()
     if args.smoke:
         print("smoke run: every variant fetched every id once; nothing timed")
         return 0

@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
-import sys
 import time
+
+from _child import served
 
 import frankenws
 from frankenws._calls import calls
@@ -67,27 +67,18 @@ def main() -> None:
     if args.smoke:
         args.count, args.sample, args.pipelined_sample, args.rounds = 100, 5, 50, 1
         print("smoke run: tiny sizes, the figures below mean nothing")
-    child = subprocess.Popen(
-        [sys.executable, "-c", SERVER.format(count=args.count)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    assert child.stdin is not None
-    url = child.stdout.readline().strip()
-    requests = 0
+    with served(SERVER.format(count=args.count)) as (_, url):
+        requests = 0
 
-    class Counting(frankenws.Client):
-        def _send(self, call):  # type: ignore[no-untyped-def]
-            nonlocal requests
-            requests += 1
-            return super()._send(call)
+        class Counting(frankenws.Client):
+            def _send(self, call):  # type: ignore[no-untyped-def]
+                nonlocal requests
+                requests += 1
+                return super()._send(call)
 
-    searches: list[float] = []
-    one_by_one: list[float] = []
-    piped: list[float] = []
-    try:
+        searches: list[float] = []
+        one_by_one: list[float] = []
+        piped: list[float] = []
         with Counting(url, timeout=120) as ws:
             candidates = ws.search_stored_information("violationCount", "exists")
             for _ in range(args.rounds):
@@ -106,9 +97,6 @@ def main() -> None:
                 piped.append(pipelined_reads(ws, sample) / len(sample) * args.count)
         with open("/proc/loadavg") as load:
             loadavg = " ".join(load.read().split()[:3])
-    finally:
-        child.stdin.close()
-        child.wait(30)
     print(f"{args.count:,} connections, violationCount gte 3 -> {len(found):,} ids")
     print(f"seconds, min / median / max of {args.rounds} rounds (load average {loadavg})")
     print(f"frankenws gte: {one_search_requests} request(s), {spread(searches)}")
