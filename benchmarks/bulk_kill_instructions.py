@@ -41,46 +41,28 @@ server.close()
 """
 
 KILL = """
-import asyncio, sys, tempfile
-from pathlib import Path
+import asyncio, sys
 url, variant, start, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+sys.path.insert(0, sys.argv[5])
 ids = ["%032x" % i for i in range(start, start + count)]
-import aiohttp
 import frankenws
-from frankenws import bulk
 import frankenws.bulk._engine
-
-async def plain():
-    queue = asyncio.Queue()
-    for conn in ids:
-        queue.put_nowait(conn)
-    killed = 0
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as session:
-        async def worker():
-            nonlocal killed
-            while not queue.empty():
-                conn = queue.get_nowait()
-                async with session.post(f"{url}/frankenphp_ws/killConnection/{conn}") as r:
-                    if (await r.json())["success"]:
-                        killed += 1
-        await asyncio.gather(*(worker() for _ in range(32)))
-    return killed
+from bulk_kill import _aiohttp, with_bulk  # the very loops bulk_kill.py times
 
 if variant == "aiohttp":
-    killed = asyncio.run(plain())
+    asyncio.run(_aiohttp(url, ids, 32))
 else:
-    with tempfile.TemporaryDirectory() as tmp, frankenws.Client(url, timeout=300) as client:
-        journal = Path(tmp, "journal.jsonl") if variant == "bulk+journal" else None
-        killed = len(bulk.kill_connections(client, ids, concurrency=32, journal=journal).done)
-assert killed == count, (variant, killed, count)
+    with frankenws.Client(url, timeout=300) as client:
+        with_bulk(client, ids, 32, journal=variant == "bulk+journal")
 """
 
 VARIANTS = ("aiohttp", "bulk+journal", "bulk")
+HERE = str(Path(__file__).resolve().parent)
 
 
 def run(url: str, variant: str, start: int, count: int, counted: bool) -> int:
     """Instructions of one kill process (0 when not counted)."""
-    command = [sys.executable, "-c", KILL, url, variant, str(start), str(count)]
+    command = [sys.executable, "-c", KILL, url, variant, str(start), str(count), HERE]
     if not counted:
         subprocess.run(command, check=True)
         return 0
