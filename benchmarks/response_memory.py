@@ -13,7 +13,7 @@ notes its resident size, makes one call and reports how much its peak resident s
 * ``sdk-raw``: ``Client(url).request(...)``: the same read without JSON decoding;
 * ``sdk-capped``: ``Client(url, max_response_bytes=--cap-mb MiB).get_clients()``, refused
   with ``ResponseTooLarge`` once the cap is reached;
-* ``lane-capped``: the bulk engine's aiohttp lane at concurrency 2, both requests
+* ``lane-capped``: the bulk engine's HTTP/1.1 lane at concurrency 2, both requests
   refused at the same cap.
 
 Every round runs every variant once, side by side; the figures are min/median/max over
@@ -65,7 +65,7 @@ import asyncio, json, resource, sys
 import httpx
 import frankenws
 from frankenws._calls import calls
-from frankenws.bulk._lane import AiohttpLane
+from frankenws.bulk._http1 import Http1Lane
 
 url, variant, cap = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
@@ -91,7 +91,7 @@ elif variant == "sdk-capped":
 else:
     async def lane():
         with frankenws.Client(url, max_response_bytes=cap) as client:
-            async with AiohttpLane(client, 2) as lane:
+            async with Http1Lane(client, 2) as lane:
                 results = await asyncio.gather(
                     *(lane.run(calls.get_clients()) for _ in range(2)), return_exceptions=True
                 )

@@ -2,7 +2,7 @@
 
 A :class:`Call` says what to send (method, raw request path, body) and how to turn the
 :class:`~frankenws.Response` into a Python value; a :class:`Flow` is an operation that
-needs several calls. Senders (the httpx clients, the bulk engine's aiohttp lane) only
+needs several calls. Senders (the httpx clients, the bulk engine's HTTP/1.1 lane) only
 move bytes and run operations with ``_drive``: they never interpret a status code or a
 body (``_decode`` does). Strictly private.
 """

@@ -4,9 +4,10 @@ Each node is an ordinary :class:`Client` (one connection pool per node). The rou
 methods come from the same operations mixin as the clients (``_api``); ``_run`` here fans
 each call out following the route's ``combine`` rule (``_endpoints``), with the decisions
 written once in ``_cluster_core`` and shared with ``AsyncCluster`` (``_cluster_async``).
-The sync cluster sends a fleet call from one private event loop thread with one aiohttp
-session per node (``_cluster_lane``) when every node can use it, a third of the client CPU
-of httpx; otherwise (custom transports, no aiohttp, and ``map(fn)``, which runs any code)
+The sync cluster sends a fleet call from one private event loop thread with the bulk
+engine's HTTP/1.1 lane per node (``_cluster_lane``) when every node can use it, a small
+part of the client CPU of httpx; otherwise (custom transports, and ``map(fn)``, which runs
+any code)
 it waits for its nodes with a thread pool: httpx clients are thread-safe, and a thread per
 node keeps a slow node from holding up the others. Neither asks the caller to run a loop.
 """

@@ -1,12 +1,12 @@
-"""The sync cluster's cheap sender: one event loop thread, one aiohttp session per node.
+"""The sync cluster's cheap sender: one event loop thread, the bulk engine's lane per node.
 
 A fan-out through httpx costs about 1 ms of client CPU per node (request building in
 httpx plus a thread hand-off under the GIL; docs/performance.md), which makes a call on
-50 nodes CPU-bound. The bulk engine's aiohttp lane sends the same operations for a
+50 nodes CPU-bound. The bulk engine's own HTTP/1.1 lane sends the same operations for a
 fraction of that, with the same request building (``Connection``) and the same error
 mapping (``transport_error``), so a call sent here is indistinguishable on the wire and
 in its errors from one sent by the node's ``Client``. Used only when every node has
-its default transport and aiohttp is installed (``bulk/_lane.lane_available``).
+its default transport (``bulk/_http1.lane_available``).
 Strictly private.
 """
 
@@ -22,7 +22,7 @@ from ._client import _RETRY_BACKOFF, Client
 from ._exceptions import ConnectError
 
 if TYPE_CHECKING:
-    from .bulk._lane import AiohttpLane
+    from .bulk._http1 import Http1Lane
 
 __all__ = ["LoopLanes"]
 
@@ -37,12 +37,12 @@ class LoopLanes:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._lanes: dict[str, tuple[Client, AiohttpLane]] = {}
+        self._lanes: dict[str, tuple[Client, Http1Lane]] = {}
         self._start = threading.Lock()
 
     @staticmethod
     def usable(clients: Iterable[Client]) -> bool:
-        from .bulk._lane import lane_available
+        from .bulk._http1 import lane_available
 
         return all(lane_available(client) for client in clients)
 
@@ -73,15 +73,15 @@ class LoopLanes:
                 self._loop, self._thread = loop, thread
             return self._loop
 
-    async def _lane(self, name: str, client: Client) -> AiohttpLane:
+    async def _lane(self, name: str, client: Client) -> Http1Lane:
         known = self._lanes.get(name)
         if known is not None and known[0] is client:
             return known[1]
-        if known is not None:  # the node was replaced (discovery): drop the old session
+        if known is not None:  # the node was replaced (discovery): drop its connections
             await known[1].__aexit__(None, None, None)
-        from .bulk._lane import AiohttpLane
+        from .bulk._http1 import Http1Lane
 
-        lane = await AiohttpLane(client, _LANE_CONCURRENCY).__aenter__()
+        lane = await Http1Lane(client, _LANE_CONCURRENCY).__aenter__()
         self._lanes[name] = (client, lane)
         return lane
 

@@ -2,8 +2,8 @@
 
 A client resolves its options once into a frozen :class:`Connection`. The httpx senders
 of :class:`~frankenws.Client` / :class:`~frankenws.AsyncClient` and the bulk engine's
-aiohttp lane read only that, so they send the same bytes to the same place. Each sender
-sorts its library's exceptions into a :data:`FailureKind`; :func:`transport_error` turns
+HTTP/1.1 lane (``bulk/_http1``) read only that, so they send the same bytes to the same
+place. Each sender sorts its failures into a :data:`FailureKind`; :func:`transport_error` turns
 the kind into the SDK's error, so the messages and hints are the same on every path.
 Strictly private.
 """

@@ -1,6 +1,6 @@
 """Running an operation: the one driver behind every sender.
 
-Both clients and the bulk engine's aiohttp lane hand an operation and their own
+Both clients and the bulk engine's HTTP/1.1 lane hand an operation and their own
 ``send`` to :func:`drive` or :func:`drive_async`. Like httpx's auth-flow driver, a
 request that fails is thrown into the flow, so the flow's cleanup runs (and its
 requests are sent) before the original error propagates, and the flow is always

@@ -18,7 +18,7 @@ it. A plan is plain data: a dry run is a plan that is printed and not run, and
 Importing this package loads only the report types; everything else is imported the
 first time it is used, so a program that only builds or reads a :class:`BulkReport`
 (such as the CLI's quick ``kill`` of a few ids) stays quick to start, and one that only
-reads a stored :class:`Plan` does not load the engine (asyncio, the aiohttp lane).
+reads a stored :class:`Plan` does not load the engine (asyncio, the HTTP/1.1 lane).
 """
 
 from __future__ import annotations

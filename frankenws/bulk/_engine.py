@@ -1,7 +1,7 @@
 """The bulk engine: bounded concurrency, one outcome per target, journal and resume.
 
 ``_Runner`` sends the requests of one job (single reads through the client's own sender,
-bulk requests through the aiohttp lane when it can), ``_Context`` applies one step to many
+bulk requests through the HTTP/1.1 lane when it can), ``_Context`` applies one step to many
 targets and records each outcome, ``_job`` sets up the journal and the report, and
 ``_run_in_colour`` gives every public function its two colours (a ``Client`` runs to
 completion, an ``AsyncClient`` gets a coroutine). Strictly private.
@@ -32,8 +32,8 @@ from frankenws._cluster_async import AsyncCluster
 from frankenws._exceptions import FrankenWSError, InvalidArgument
 
 from ._context import OutcomeCallback, ProgressCallback, _Context
+from ._http1 import Http1Lane, lane_available
 from ._journal import Journal, load_journal
-from ._lane import AiohttpLane, lane_available
 from ._report import BulkReport
 from ._steps import _check_keep, _kill_step, _send_step, _Targets
 from ._targets import AsyncTarget, SyncTarget, Target, run_one, server_of
@@ -56,7 +56,7 @@ class _Runner:
     def __init__(self, client: Target, concurrency: int) -> None:
         self.client = client
         self.concurrency = concurrency
-        self._lane: AiohttpLane | None = None
+        self._lane: Http1Lane | None = None
         self._pool: ThreadPoolExecutor | None = None
         self.sender = "httpx-async"
         """What carries the bulk requests (reported as ``BulkReport.sender``)."""
@@ -64,8 +64,8 @@ class _Runner:
     async def __aenter__(self) -> _Runner:
         assert isinstance(self.client, BaseClient), "a fleet job runs through bulk._fleet"
         if lane_available(self.client):
-            self._lane = await AiohttpLane(self.client, self.concurrency).__aenter__()
-            self.sender = "aiohttp"
+            self._lane = await Http1Lane(self.client, self.concurrency).__aenter__()
+            self.sender = "http1"
         elif isinstance(self.client, Client):
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="frankenws")
             self.sender = "httpx-threads"

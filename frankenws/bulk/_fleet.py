@@ -3,7 +3,7 @@
 A request about one connection must reach the node that holds it. Sending it through the
 cluster would look the owner up per request (and re-read every node on a miss); a job
 instead reads ``getClients`` once from every node, then sends each target's request to
-its owner over that node's own runner (the aiohttp lane per node when available), so a
+its owner over that node's own runner (the HTTP/1.1 lane per node when available), so a
 fleet kill costs one request per target, as on one server. Requests that are not about
 one connection (a ``send_to_tag`` alert, a listing) go through the cluster, which fans
 them out by the route's rule.

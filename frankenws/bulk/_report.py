@@ -60,10 +60,10 @@ class BulkReport:
     notes: list[str] = field(default_factory=list)
     """Facts worth telling the operator (ids still listed after waiting, ...)."""
     sender: str | None = None
-    """What carried the job's requests: ``"aiohttp"`` (the fast lane, used against a real
-    URL when aiohttp is installed), ``"httpx-threads"`` (a ``Client``'s own sender in a
-    thread pool) or ``"httpx-async"`` (an ``AsyncClient``'s own sender). For diagnostics;
-    not part of :meth:`to_dict`."""
+    """What carried the job's requests: ``"http1"`` (the engine's own keep-alive HTTP/1.1
+    connections, used with every client's default transport), ``"httpx-threads"`` (a
+    ``Client``'s own transport in a thread pool) or ``"httpx-async"`` (an ``AsyncClient``'s
+    own transport). For diagnostics; not part of :meth:`to_dict`."""
     node_errors: dict[str, str] = field(default_factory=dict)
     """For a job on a ``Cluster``: node name -> why it could not be asked who it holds.
     Its targets are ``failed`` (or sent where the plan or journal placed them), and

@@ -31,12 +31,12 @@ def test_kill_many_inprocess(fake):
         report.summary("frankenws kill") == "frankenws kill: kill: 20 done, 1 not found, 0 failed"
     )
     assert report.counts()["done"] == 20
-    # a custom transport (the in-process fake) rules out the aiohttp lane
+    # a custom transport (the in-process fake) rules out the HTTP/1.1 lane
     assert report.sender == "httpx-threads"
 
 
 def test_kill_many_over_loopback_uses_fast_lane(fake):
-    """Against a real URL the aiohttp lane carries the kills, with the same results."""
+    """Against a real URL the engine's HTTP/1.1 lane carries the kills, same results."""
     ids = [fake.connect("/chat") for _ in range(50)]
     progress: list[tuple[int, int]] = []
     with fake.serve() as server, server.client() as ws:
@@ -45,7 +45,7 @@ def test_kill_many_over_loopback_uses_fast_lane(fake):
         )
         assert sorted(report.done) == sorted(ids)
         assert ws.get_clients_count() == 0
-    assert report.sender == "aiohttp"
+    assert report.sender == "http1"
     assert progress[-1] == (50, 50)
     assert [d for d, _ in progress] == list(range(1, 51))
 

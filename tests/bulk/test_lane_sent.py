@@ -1,4 +1,4 @@
-"""Over the aiohttp lane, a timeout is classified by how far the request got.
+"""Over the HTTP/1.1 lane, a timeout is classified by how far the request got.
 
 A send whose request left may have been delivered: ``uncertain``, never sent again. A
 request that timed out before it could leave (the connection never completed) reached
@@ -64,7 +64,7 @@ def full_port() -> Iterator[int]:
 def test_a_send_that_left_and_timed_out_is_uncertain(silent_port):
     with frankenws.Client(f"http://127.0.0.1:{silent_port}", timeout=0.5) as ws:
         report = bulk.send_messages(ws, ["a"], "hi", concurrency=1)
-    assert report.sender == "aiohttp"
+    assert report.sender == "http1"
     assert report.uncertain == ["a"]
     assert "did not answer within" in (report.outcomes[0].error or "")
 
@@ -72,7 +72,7 @@ def test_a_send_that_left_and_timed_out_is_uncertain(silent_port):
 def test_a_send_that_could_not_leave_is_a_connect_failure(full_port):
     with frankenws.Client(f"http://127.0.0.1:{full_port}", timeout=0.5) as ws:
         report = bulk.send_messages(ws, ["a"], "hi", concurrency=1)
-    assert report.sender == "aiohttp"
+    assert report.sender == "http1"
     assert report.failed == ["a"]
     assert report.uncertain == []
     assert "cannot connect" in (report.outcomes[0].error or "")

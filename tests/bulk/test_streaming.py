@@ -1,7 +1,7 @@
 """Bulk jobs of any size: targets read as the job goes, bounded reports, cheap kills.
 
 Through the public functions, against the fake in-process and over loopback (where the
-engine sends through its aiohttp lane).
+engine sends through its HTTP/1.1 lane).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def test_the_cheap_kill_path_answers_as_the_sdk_does(fake):
         fake.connect(id=conn)
     with fake.serve() as server, frankenws.Client(server.admin_url) as ws:
         report = bulk.kill_connections(ws, [*plain, *odd, "gone-1", "gone ü"])
-        assert report.sender == "aiohttp"
+        assert report.sender == "http1"
         assert ws.get_clients() == []
     assert sorted(report.done) == sorted(plain + odd)
     assert sorted(report.not_found) == ["gone ü", "gone-1"]
@@ -175,7 +175,7 @@ def test_a_send_is_journaled_before_it_leaves(fake, tmp_path):
     ids = [fake.connect() for _ in range(12)]
     with fake.serve() as server, frankenws.Client(server.admin_url) as ws:
         report = bulk.send_messages(ws, ids, "hi", concurrency=4, journal=journal)
-    assert report.sender == "aiohttp"
+    assert report.sender == "http1"
     assert sorted(report.done) == sorted(ids)
     assert len(seen) == 12
     for target, text in seen:

@@ -57,7 +57,7 @@ def test_cli_over_http(plain, served):
 
 
 def test_bulk_kill_over_http_uses_real_requests(plain, served, fake):
-    """Many ids over HTTP go through the bulk engine (aiohttp lane) and all die."""
+    """Many ids over HTTP go through the bulk engine (HTTP/1.1 lane) and all die."""
     ids = [fake.connect("/load") for _ in range(40)]
     result = plain("--url", served.admin_url, "kill", *ids, "--json")
     assert result.exit_code == 0, result.output

@@ -14,7 +14,7 @@ from support import drip, loopback_server, raw_answer, read_request_head
 import frankenws
 from frankenws import bulk
 from frankenws._calls import calls
-from frankenws.bulk._lane import AiohttpLane
+from frankenws.bulk._http1 import Http1Lane
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ async def test_dripped_answer_hits_the_deadline_async(dripping_server):
 
 async def test_dripped_answer_hits_the_deadline_in_the_lane(dripping_server):
     with frankenws.Client(dripping_server, timeout=1) as client:
-        async with AiohttpLane(client, 1) as lane:
+        async with Http1Lane(client, 1) as lane:
             with pytest.raises(frankenws.RequestTimeout, match="deadline"):
                 await lane.run(calls.get_clients())
 
@@ -77,7 +77,7 @@ async def test_answer_over_the_cap_is_refused_on_every_sender(big_server):
         with pytest.raises(frankenws.ResponseTooLarge) as info:
             client.get_clients()
         errors.append(info.value)
-        async with AiohttpLane(client, 1) as lane:
+        async with Http1Lane(client, 1) as lane:
             with pytest.raises(frankenws.ResponseTooLarge) as info:
                 await lane.run(calls.get_clients())
             errors.append(info.value)
@@ -136,6 +136,6 @@ def test_lane_connect_timeout_is_failed_not_uncertain(syn_dropping_address, tmp_
         report = bulk.send_messages(
             client, ["a", "b"], "hi", journal=tmp_path / "j.jsonl", concurrency=2
         )
-    assert report.sender == "aiohttp"
+    assert report.sender == "http1"
     assert sorted(report.failed) == ["a", "b"]
     assert report.uncertain == []

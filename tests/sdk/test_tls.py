@@ -60,7 +60,7 @@ async def test_mutual_tls_async(tls_server, pki):
 
 
 def test_bulk_lane_uses_the_client_tls(tls_server, pki):
-    """The bulk engine's aiohttp lane reuses the client's certificate and CA."""
+    """The bulk engine's HTTP/1.1 lane reuses the client's certificate and CA."""
     from frankenws import bulk
 
     with frankenws.Client(tls_server, cert=(pki["cert"], pki["key"]), verify=str(pki["ca"])) as ws:

@@ -83,7 +83,7 @@ def test_protocol_error_on_garbage(canned_server):
 async def test_redirect_is_never_followed(canned_server, status):
     """Go up to 1.25 redirects with 301, from 1.26 with 307: both are reported, not followed."""
     from frankenws._calls import calls
-    from frankenws.bulk._lane import AiohttpLane
+    from frankenws.bulk._http1 import Http1Lane
 
     for _ in range(3):
         canned_server.reply(status, b"", "text/html", (("Location", "/frankenphp_ws/x"),))
@@ -95,7 +95,7 @@ async def test_redirect_is_never_followed(canned_server, status):
         assert "instead of running the call" in str(info.value)
         assert "Go 1.21 and older" in str(info.value)
         assert "bug" not in str(info.value)
-        async with AiohttpLane(client, 1) as lane:
+        async with Http1Lane(client, 1) as lane:
             with pytest.raises(frankenws.ProtocolError, match=f"{code} redirect"):
                 await lane.run(calls.kill_connection("x"))
     async with frankenws.AsyncClient(canned_server.url) as aclient:
@@ -159,14 +159,14 @@ def test_post_is_never_retried():
 async def _failure_on_every_sender(url: str, **kw: object) -> list[tuple[type, str, str]]:
     """The error each sender raises for the same request: both clients and the bulk lane."""
     from frankenws._calls import calls
-    from frankenws.bulk._lane import AiohttpLane
+    from frankenws.bulk._http1 import Http1Lane
 
     errors: list[frankenws.FrankenWSError] = []
     with frankenws.Client(url, retries=0, **kw) as client:
         with pytest.raises(frankenws.FrankenWSError) as info:
             client.kill_connection("x")
         errors.append(info.value)
-        async with AiohttpLane(client, 1) as lane:
+        async with Http1Lane(client, 1) as lane:
             with pytest.raises(frankenws.FrankenWSError) as info:
                 await lane.run(calls.kill_connection("x"))
             errors.append(info.value)
@@ -222,7 +222,7 @@ async def test_reset_reads_the_same_on_every_sender(resetting_server):
 async def test_every_sender_sends_the_same_headers(recording_server):
     """Host, credentials from the URL, User-Agent and extra headers reach the wire alike."""
     from frankenws._calls import calls
-    from frankenws.bulk._lane import AiohttpLane
+    from frankenws.bulk._http1 import Http1Lane
 
     base, seen = recording_server
     address = base.removeprefix("http://")
@@ -230,7 +230,7 @@ async def test_every_sender_sends_the_same_headers(recording_server):
     options = {"headers": {"X-Team": "ops"}}
     with frankenws.Client(url, **options) as client:
         assert client.get_clients() == []
-        async with AiohttpLane(client, 1) as lane:
+        async with Http1Lane(client, 1) as lane:
             assert await lane.run(calls.get_clients()) == []
     async with frankenws.AsyncClient(url, **options) as aclient:
         assert await aclient.get_clients() == []

@@ -44,10 +44,10 @@ async def test_httpx_async_sender_passes_the_host_check(each_caddy_unix):
 
 
 def test_bulk_lane_passes_the_host_check(each_caddy_unix):
-    """A bulk job's requests (the aiohttp lane) are refused by the router, not the Host check."""
+    """A bulk job's requests (the HTTP/1.1 lane) are refused by the router, not the Host check."""
     with frankenws.Client(each_caddy_unix.url) as client:
         report = frankenws.bulk.kill_connections(client, ["c1", "c2"], concurrency=2)
-    assert report.sender == "aiohttp"
+    assert report.sender == "http1"
     assert sorted(report.failed) == ["c1", "c2"]
     errors = [outcome.error or "" for outcome in report.outcomes]
     assert all("404 page not found" in error for error in errors), errors

@@ -160,9 +160,9 @@ def test_overlong_ids_are_refused_before_sending(wire, wire_client, method):
 async def test_overlong_ids_are_refused_by_the_bulk_lane_too():
     """The lane shares the check: the same InvalidArgument, nothing sent."""
     from frankenws._calls import calls
-    from frankenws.bulk._lane import AiohttpLane
+    from frankenws.bulk._http1 import Http1Lane
 
     with frankenws.Client("http://127.0.0.1:9") as client:
-        async with AiohttpLane(client, 1) as lane:
+        async with Http1Lane(client, 1) as lane:
             with pytest.raises(frankenws.InvalidArgument, match="kill_connection: the request"):
                 await lane.run(calls.kill_connection("é" * 11_000))
