@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from frankenws._calls import Call, Operation
 from frankenws._connection import Connection, FailureKind, check_request, transport_error
-from frankenws._deadline import too_large
+from frankenws._deadline import _Body, too_large
 from frankenws._drive import drive_async
 from frankenws._exceptions import FrankenWSError
 from frankenws._models import Response
@@ -80,8 +80,8 @@ class _Link(asyncio.Protocol):
         self._head: tuple[int, dict[str, str], bool] | None = None
         self._length = -1
         """Body bytes expected (Content-Length); -1 chunked, -2 until the connection ends."""
-        self._parts: list[bytes] = []
-        self._size = 0
+        self._body: _Body | None = None
+        """A body without a declared length, collected up to the size cap."""
         self.keep = False
 
     # --- asyncio.Protocol ---------------------------------------------------------
@@ -106,8 +106,9 @@ class _Link(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self.closed = True  # before connection_lost: an idle link must not be taken again
-        if self._waiter is not None and not self._waiter.done() and self._length == -2:
-            self._finish(b"".join(self._parts), keep=False)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done() and self._head and self._length == -2:
+            self._finish(self._collected(), keep=False)
         return False  # close the transport
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -116,7 +117,7 @@ class _Link(asyncio.Protocol):
         if waiter is None or waiter.done():
             return
         if self._head is not None and self._length == -2 and exc is None:
-            self._finish(b"".join(self._parts), keep=False)
+            self._finish(self._collected(), keep=False)
             return
         if exc is None and not self._got:
             self._fail(_Failed("disconnected", ConnectionError("server closed the connection")))
@@ -132,7 +133,7 @@ class _Link(asyncio.Protocol):
         waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._waiter = waiter
         self._url, self._limit = url, limit
-        self._buffer, self._got, self._head, self._parts, self._size = b"", False, None, [], 0
+        self._buffer, self._got, self._head, self._body, self._length = b"", False, None, None, 0
         self.used = True
         transport.write(request)
         return await waiter
@@ -179,6 +180,7 @@ class _Link(asyncio.Protocol):
                 self._length = 0
             elif "chunked" in headers.get("transfer-encoding", "").lower():
                 self._length = -1
+                self._body = _Body(headers, self._limit, self._url)
             elif "content-length" in headers:
                 length = headers["content-length"]
                 if not length.isdigit():
@@ -189,6 +191,7 @@ class _Link(asyncio.Protocol):
             else:
                 # Framed by the end of the connection (Go's own 400s): nothing follows.
                 self._length = -2
+                self._body = _Body(headers, self._limit, self._url)
         if self._length >= 0:
             if len(self._buffer) >= self._length:
                 body, self._buffer = self._buffer[: self._length], self._buffer[self._length :]
@@ -196,14 +199,16 @@ class _Link(asyncio.Protocol):
         elif self._length == -1:
             self._chunks()
         else:
-            self._add(self._buffer)
+            self._collect(self._buffer)
             self._buffer = b""
 
-    def _add(self, part: bytes) -> None:
-        self._size += len(part)
-        if self._size > self._limit:
-            raise too_large(self._limit, self._url)
-        self._parts.append(part)
+    def _collect(self, part: bytes) -> None:
+        assert self._body is not None
+        self._body.add(part)
+
+    def _collected(self) -> bytes:
+        assert self._body is not None
+        return self._body.value()
 
     def _chunks(self) -> None:
         buffer = self._buffer
@@ -218,14 +223,14 @@ class _Link(asyncio.Protocol):
                 if end < 0:
                     break
                 self._buffer = buffer[end + 4 :]
-                self._finish(b"".join(self._parts), keep=True)
+                self._finish(self._collected(), keep=True)
                 return
             start = line_end + 2
             if len(buffer) < start + size + 2:
                 break
             if buffer[start + size : start + size + 2] != b"\r\n":
                 raise ValueError("bad chunk framing")
-            self._add(buffer[start : start + size])
+            self._collect(buffer[start : start + size])
             buffer = buffer[start + size + 2 :]
         self._buffer = buffer
 
