@@ -4,12 +4,13 @@ Method: the fake runs alone in a child process (loopback, 100 connections). In t
 process, ``--concurrency`` tasks share one client and call ``get_clients_count()``
 (``GET /frankenphp_ws/getClientsCount``) until ``--calls`` calls are done, for three
 variants in turn within each round: a bare ``aiohttp.ClientSession`` issuing the same
-GET (the reference), ``frankenws.AsyncClient`` as constructed by default (it sends through
-aiohttp when aiohttp is installed), and ``AsyncClient`` forced onto httpx's own asyncio
-transport. Each variant's figures are calls per second of wall time and calls per
-second of this process's CPU time (the client's cost alone, steadier on a shared
-machine); the ratios to aiohttp are taken within each round, and the script prints
-min/median/max over ``--rounds``. The server shares the two cores, so rates are floors.
+GET (the reference), ``frankenws.AsyncClient`` as constructed by default (it sends over
+its own keep-alive HTTP/1.1 connections, the bulk engine's lane), and ``AsyncClient``
+forced onto httpx's own asyncio transport. Each variant's figures are calls per second
+of wall time and calls per second of this process's CPU time (the client's cost alone,
+steadier on a shared machine); the ratios to aiohttp are taken within each round, and
+the script prints min/median/max over ``--rounds``. The server shares the two cores, so
+rates are floors.
 
 Run: ``python benchmarks/async_concurrency.py [--rounds 5] [--calls 4000]
 [--concurrency 128]`` (exit 1 when the median ratio of the default client is under 0.5).
@@ -121,7 +122,7 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|")
     names = (
         "hand-written aiohttp",
-        "`AsyncClient` (default: aiohttp transport)",
+        "`AsyncClient` (default: its HTTP/1.1 lane)",
         "`AsyncClient` on httpx's pool",
     )
     for index, name in enumerate(names):

@@ -15,7 +15,7 @@ with each strategy named by ``--sides`` in turn, within each round:
 
 - ``now``: the current planners (per-connection values read over HTTP/1.1 pipelining);
 - ``lane``: the same planners with pipelining switched off, so every per-connection
-  value goes through the bulk lane (aiohttp, 32 in flight), as in the previous round;
+  value goes through the bulk lane (HTTP/1.1, 32 in flight), as in the previous round;
 - ``threads``: the strategy before that, re-stated here with the public SDK: list the
   connections, then read every needed stored value one request at a time through the
   client's own sender, 16 in flight (threads), and decide locally.

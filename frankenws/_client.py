@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -26,8 +26,12 @@ from ._connection import (
 )
 from ._deadline import DEFAULT_MAX_RESPONSE_BYTES, collect, collect_async, deadline
 from ._drive import drive, drive_async
+from ._exceptions import ConnectError
 from ._guard import confined, deadline_transport, warn_if_exposed
 from ._models import Response
+
+if TYPE_CHECKING:
+    from ._async_lane import LoopLanes
 
 __all__ = ["AsyncClient", "BaseClient", "Client"]
 
@@ -139,13 +143,6 @@ def _kind(exc: httpx.TransportError) -> FailureKind:
     if isinstance(exc, httpx.RemoteProtocolError):
         return "disconnected"
     return "other"
-
-
-def _default_async_transport(conn: Connection) -> httpx.AsyncBaseTransport | None:
-    """aiohttp's pool when installed: httpx's own slows down under concurrent calls."""
-    from . import _aiohttp_transport
-
-    return _aiohttp_transport.AiohttpTransport(conn) if _aiohttp_transport.available() else None
 
 
 def _user_agent() -> str:
@@ -305,15 +302,20 @@ class AsyncClient(BaseClient, AsyncOperations):
             max_response_bytes=max_response_bytes,
             allow_path=allow_path,
         )
-        if transport is None:
-            transport = _default_async_transport(self._connection)
+        self._lanes: LoopLanes | None = None
+        """The default sender (``_async_lane``), made on first use: creating it imports
+        asyncio, which ``import frankenws`` leaves out (the CLI's start-up time)."""
         self._http = httpx.AsyncClient(**self._http_options(transport, asynchronous=True))
 
     async def aclose(self) -> None:
         """Close the connection pool."""
+        if self._lanes is not None:
+            await self._lanes.aclose()
         await self._http.aclose()
 
     async def _send(self, call: Call[Any]) -> Response:
+        if not self._connection.custom_transport:
+            return await self._send_own(call)
         check_request(self._connection, call)
         attempt = 0
         while True:
@@ -341,6 +343,26 @@ class AsyncClient(BaseClient, AsyncOperations):
                 attempt += 1
                 continue
             return self._response(call, answer, body)
+
+    async def _send_own(self, call: Call[Any]) -> Response:
+        import asyncio
+
+        from ._async_lane import LoopLanes
+
+        if self._lanes is None:
+            self._lanes = LoopLanes(self)
+        lane = await self._lanes.lane()
+        attempt = 0
+        while True:
+            try:
+                return await lane.send(call)
+            except ConnectError:
+                # As over httpx: only a GET whose connection could not be opened is
+                # retried (nothing reached the server).
+                if not call.idempotent or attempt >= self._retries:
+                    raise
+            await asyncio.sleep(_RETRY_BACKOFF * 2**attempt)
+            attempt += 1
 
     async def _run(self, op: Operation[T]) -> T:
         return await drive_async(op, self._send)

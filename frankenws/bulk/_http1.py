@@ -267,9 +267,10 @@ class Http1Lane:
 
     async def run(self, op: Operation[T]) -> T:
         """Send one operation and decode its replies (raising the SDK's usual errors)."""
-        return await drive_async(op, self._send)
+        return await drive_async(op, self.send)
 
-    async def _send(self, call: Call[Any]) -> Response:
+    async def send(self, call: Call[Any]) -> Response:
+        """One request; the SDK's transport errors for a failure below HTTP."""
         conn = self._conn
         check_request(conn, call)
         loop = asyncio.get_running_loop()
@@ -322,7 +323,11 @@ class Http1Lane:
             waiter = asyncio.get_running_loop().create_future()
             self._waiting.append(waiter)
             try:
-                await waiter
+                await asyncio.wait_for(waiter, deadline - asyncio.get_running_loop().time())
+            except asyncio.TimeoutError as exc:
+                # Every connection stayed busy until the deadline (more callers than
+                # connections): nothing was sent.
+                raise _Failed("timeout", exc) from exc
             except BaseException:
                 if not waiter.cancelled():
                     self._wake()  # pass the released connection on

@@ -323,3 +323,27 @@ async def test_a_cancelled_request_frees_its_connection(raw):
             answered = await asyncio.wait_for(lane.run(calls.kill_connection("b")), 5)
     assert answered is True
     assert raw.seen.connections == 2  # type: ignore[attr-defined]
+
+
+async def test_waiting_for_a_busy_connection_counts_against_the_deadline(raw):
+    """More callers than connections, and the one connection never answers: the caller
+    waiting for it gets the deadline's error too, instead of waiting without end."""
+
+    def serve(conn: socket.socket, requests: Requests, seen: Seen) -> None:
+        requests.next()
+        requests.next()
+
+    url = raw(serve)
+    with frankenws.Client(url, timeout=0.3) as client:
+        async with Http1Lane(client, 1) as lane:
+            results = await asyncio.wait_for(
+                asyncio.gather(
+                    *(lane.run(calls.kill_connection(x)) for x in "ab"), return_exceptions=True
+                ),
+                5,
+            )
+    assert isinstance(results[0], frankenws.RequestTimeout)
+    # The second one left the queue with no time to connect, or none at all to wait:
+    # either way it says so, and it never reached the server.
+    assert isinstance(results[1], (frankenws.RequestTimeout, frankenws.ConnectError))
+    assert len(raw.seen.requests) == 1  # type: ignore[attr-defined]
