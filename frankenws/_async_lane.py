@@ -53,7 +53,7 @@ class LoopLanes:
             # over must not hold every loop it ever ran.
             for gone in [other for other in self._lanes if other.is_closed()]:
                 del self._lanes[gone]
-        lane = await Http1Lane(self._client, LIMIT).__aenter__()
+        lane = await Http1Lane(self._client, LIMIT, retries=self._client._retries).__aenter__()
         keeper = _closed_at_shutdown(lane)
         await keeper.asend(None)
         with self._lock:

@@ -26,7 +26,6 @@ from ._connection import (
 )
 from ._deadline import DEFAULT_MAX_RESPONSE_BYTES, collect, collect_async, deadline
 from ._drive import drive, drive_async
-from ._exceptions import ConnectError
 from ._guard import confined, deadline_transport, warn_if_exposed
 from ._models import Response
 
@@ -37,7 +36,7 @@ __all__ = ["AsyncClient", "BaseClient", "Client"]
 
 T = TypeVar("T")
 
-_RETRY_BACKOFF = 0.05
+RETRY_BACKOFF = 0.05
 
 
 class BaseClient:
@@ -240,7 +239,7 @@ class Client(BaseClient, SyncOperations):
                 error = self._failure(call, exc, attempt)
                 if error is not None:
                     raise error from exc
-                time.sleep(_RETRY_BACKOFF * 2**attempt)
+                time.sleep(RETRY_BACKOFF * 2**attempt)
                 attempt += 1
                 continue
             return self._response(call, answer, body)
@@ -339,30 +338,17 @@ class AsyncClient(BaseClient, AsyncOperations):
                 # `import frankenws` stays free of it (the CLI's start-up time).
                 import asyncio
 
-                await asyncio.sleep(_RETRY_BACKOFF * 2**attempt)
+                await asyncio.sleep(RETRY_BACKOFF * 2**attempt)
                 attempt += 1
                 continue
             return self._response(call, answer, body)
 
     async def _send_own(self, call: Call[Any]) -> Response:
-        import asyncio
-
         from ._async_lane import LoopLanes
 
         if self._lanes is None:
             self._lanes = LoopLanes(self)
-        lane = await self._lanes.lane()
-        attempt = 0
-        while True:
-            try:
-                return await lane.send(call)
-            except ConnectError:
-                # As over httpx: only a GET whose connection could not be opened is
-                # retried (nothing reached the server).
-                if not call.idempotent or attempt >= self._retries:
-                    raise
-            await asyncio.sleep(_RETRY_BACKOFF * 2**attempt)
-            attempt += 1
+        return await (await self._lanes.lane()).send(call)
 
     async def _run(self, op: Operation[T]) -> T:
         return await drive_async(op, self._send)

@@ -18,8 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._calls import Call
-from ._client import _RETRY_BACKOFF, Client
-from ._exceptions import ConnectError
+from ._client import Client
 
 if TYPE_CHECKING:
     from .bulk._http1 import Http1Lane
@@ -81,7 +80,7 @@ class LoopLanes:
             await known[1].__aexit__(None, None, None)
         from .bulk._http1 import Http1Lane
 
-        lane = await Http1Lane(client, _LANE_CONCURRENCY).__aenter__()
+        lane = await Http1Lane(client, _LANE_CONCURRENCY, retries=client._retries).__aenter__()
         self._lanes[name] = (client, lane)
         return lane
 
@@ -90,17 +89,7 @@ class LoopLanes:
     ) -> list[Any]:
         async def one(name: str, client: Client) -> Any:
             lane = await self._lane(name, client)
-            attempt = 0
-            while True:
-                try:
-                    return await lane.run(call)
-                except ConnectError:
-                    # As the client does: only a GET whose connection could not be
-                    # opened is retried (nothing reached the server).
-                    if not call.idempotent or attempt >= client._retries:
-                        raise
-                await asyncio.sleep(_RETRY_BACKOFF * 2**attempt)
-                attempt += 1
+            return await lane.run(call)
 
         return await asyncio.gather(
             *(asyncio.wait_for(one(name, client), timeout) for name, client in clients.items()),

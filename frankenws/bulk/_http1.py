@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from frankenws._calls import Call, Operation
+from frankenws._client import RETRY_BACKOFF
 from frankenws._connection import Connection, FailureKind, check_request, transport_error
 from frankenws._deadline import _Body, too_large
 from frankenws._drive import drive_async
-from frankenws._exceptions import FrankenWSError
+from frankenws._exceptions import ConnectError, FrankenWSError
 from frankenws._models import Response
 
 from ._reads import _parse_head, _ssl_context
@@ -239,8 +240,11 @@ class Http1Lane:
     """Send operations for one client over its own keep-alive connections (an async
     context manager); at most ``concurrency`` connections are open at once."""
 
-    def __init__(self, client: BaseClient, concurrency: int) -> None:
+    def __init__(self, client: BaseClient, concurrency: int, *, retries: int = 0) -> None:
         self._conn: Connection = client._connection
+        self._retries = retries
+        """How many times a GET whose connection could not be opened is sent again, as
+        the clients do (a bulk job's own requests are not: a resume retries them)."""
         self._limit = max(1, concurrency)
         self._idle: list[_Link] = []
         self._open = 0
@@ -271,6 +275,18 @@ class Http1Lane:
 
     async def send(self, call: Call[Any]) -> Response:
         """One request; the SDK's transport errors for a failure below HTTP."""
+        attempt = 0
+        while True:
+            try:
+                return await self._send_once(call)
+            except ConnectError:
+                # Nothing reached the server; GETs change nothing anyway.
+                if not call.idempotent or attempt >= self._retries:
+                    raise
+            await asyncio.sleep(RETRY_BACKOFF * 2**attempt)
+            attempt += 1
+
+    async def _send_once(self, call: Call[Any]) -> Response:
         conn = self._conn
         check_request(conn, call)
         loop = asyncio.get_running_loop()

@@ -70,3 +70,35 @@ async def test_reset_mid_request_is_a_plain_transport_error(resetting_server):
             await client.kill_connection("x")
     assert type(info.value) is frankenws.TransportError
     assert "may or may not have been applied" in str(info.value)
+
+
+async def test_a_get_is_retried_while_the_server_is_not_up_yet_a_post_is_not():
+    """Over the default sender as over httpx: a GET whose connection is refused is tried
+    again (``retries``, with a growing pause: 1.55 s in all for 5); a POST never is."""
+    import socket
+    import threading
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens on the port yet: connections are refused
+    fake = FakeFrankenPHP()
+    fake.connect("/chat", id="c1")
+    url = f"http://127.0.0.1:{port}"
+
+    async with frankenws.AsyncClient(url, retries=0) as client:
+        with pytest.raises(frankenws.ConnectError):
+            await client.get_clients()
+    async with frankenws.AsyncClient(url, retries=5) as client:
+        with pytest.raises(frankenws.ConnectError):
+            await client.kill_connection("c1")  # refused once: not sent again
+        started = threading.Timer(0.3, lambda: servers.append(fake.serve(admin_port=port)))
+        servers: list = []
+        started.start()
+        try:
+            assert await client.get_clients() == ["c1"]
+        finally:
+            started.join()
+            for server in servers:
+                server.close()
+    assert fake.get_clients() == ["c1"]  # the refused kill never reached the server
