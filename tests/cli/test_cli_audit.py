@@ -156,3 +156,24 @@ def test_bulk_ctrl_c_audits_done_targets_and_offers_resume(fake, dirs):
     resumed = again("disconnect-route", "/load", "--yes", "--resume", str(journal))
     assert resumed.exit_code == 0, resumed.output
     assert fake.get_clients("/load") == []
+
+
+def test_lines_are_the_json_of_their_record(cli, dirs):
+    """Each line reads back as JSON and is written exactly as json.dumps writes its record
+    (compact, non-ASCII kept), whatever the target holds: quotes, backslashes, control
+    characters, non-ASCII."""
+    import json
+
+    odd = 'é"\\\t\x01✓'
+    assert cli("kill", odd, "c-bob").exit_code == 1
+    cli("store", "set", "c-alice", "k\u00e9y", "v")
+    lines = dirs.audit_file.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        assert line == json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"))
+    records = dirs.audit()
+    assert [r["target"] for r in records] == [odd, "c-bob", "c-alice"]
+    assert records[2]["detail"] == {"key": "k\u00e9y"}
+    assert list(records[0]) == [
+        "time", "actor", "server", "command", "action", "target", "result"
+    ]  # fmt: skip
