@@ -7,7 +7,11 @@ Strictly private.
 
 from __future__ import annotations
 
+import codecs
+import sys
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,7 @@ from frankenws import Client
 from ._context import AppContext
 from ._errors import UsageProblem
 from ._output import Lines, Result
-from ._parse import non_empty, read_ids
+from ._parse import non_empty
 
 __all__ = ["SEQUENTIAL_KILLS", "kill_ids"]
 
@@ -27,9 +31,22 @@ SEQUENTIAL_KILLS = 20
 
 
 def kill_ids(app: AppContext, ids: list[str], from_file: Path | None) -> Any:
-    """Kill the given ids (``-`` reads stdin); a :class:`Result` or a ``BulkJob``."""
-    targets = list(dict.fromkeys(read_ids(ids or [], from_file)))
-    if not targets and ("-" in (ids or []) or from_file is not None):
+    """Kill the given ids (``-`` reads stdin); a :class:`Result` or a ``BulkJob``.
+
+    Ids from stdin and ``--from`` are read as the job goes, not ahead of it: a million
+    piped ids are never held (the engine drops duplicates in a compact table). Only the
+    first few are read first, to choose between one request after the other and the
+    bulk engine.
+    """
+    given = ids or []
+    stream = _read_ids(given, _checked(from_file))
+    first: dict[str, None] = {}
+    for value in stream:
+        first[value] = None
+        if len(first) > SEQUENTIAL_KILLS:
+            break
+    targets = list(first)
+    if not targets and ("-" in given or from_file is not None):
         # An empty pipeline (``clients --where ... | kill -`` matching nobody) is a
         # normal outcome in a script: there is nothing to kill.
         return Result(_empty_report(), Lines([]), notes=["no id given on input; nothing to kill"])
@@ -38,12 +55,13 @@ def kill_ids(app: AppContext, ids: list[str], from_file: Path | None) -> Any:
             "give at least one connection id",
             "frankenws kill ID..., or '-' to read ids from stdin, or --from FILE",
         )
-    for target in targets:
-        non_empty(id=target)
+    for target in given:
+        if target != "-":  # ids read from stdin or a file are never empty
+            non_empty(id=target)
     if app.dry_run:
-        return _kill_dry_run(app.registered(), targets)
+        return _kill_dry_run(app.registered(), list(dict.fromkeys(chain(targets, stream))))
     if len(targets) > SEQUENTIAL_KILLS:
-        return _kill_many(app, targets)
+        return _kill_many(app, chain(targets, stream))
     client = app.begin_changes()
     # frankenws.bulk loads only its report types here; the engine stays unimported.
     from frankenws.bulk import BulkReport, Outcome
@@ -66,23 +84,69 @@ def kill_ids(app: AppContext, ids: list[str], from_file: Path | None) -> Any:
 _SAID = {"done": "killed", "not_found": "not found"}
 
 
-def kill_view(report: Any) -> Lines:
-    """One line per id, the same for 3 ids (sent one by one) and for 30 (bulk engine)."""
-    lines = []
-    for o in report.outcomes:
-        said = _SAID.get(o.status, o.status.replace("_", " "))
-        lines.append(f"{said} {o.target}" + (f": {o.error}" if o.error else ""))
-    return Lines(lines)
+def kill_view(report: Any, outcomes: Iterable[Any] | None = None) -> Lines:
+    """One line per id, the same for 3 ids (sent one by one) and for 30 (bulk engine);
+    ``outcomes`` (default ``report.outcomes``) is read as the lines are written."""
+    return Lines(_Said(report.outcomes if outcomes is None else outcomes))
+
+
+class _Said:
+    def __init__(self, outcomes: Iterable[Any]) -> None:
+        self._outcomes = outcomes
+
+    def __iter__(self) -> Iterator[str]:
+        for o in self._outcomes:
+            said = _SAID.get(o.status, o.status.replace("_", " "))
+            yield f"{said} {o.target}" + (f": {o.error}" if o.error else "")
 
 
 def kill_notes(report: Any) -> list[str]:
-    missing = len(report.not_found)
+    missing = report.counts()["not_found"]
     if not missing:
         return []
     return [
         f"{missing} id(s) not found: not connected, or already closed "
         "('frankenws clients' lists the connected ids)"
     ]
+
+
+def _checked(from_file: Path | None) -> Path | None:
+    """``--from FILE``, refused now if it cannot be read or is not UTF-8 (it is read
+    again, line by line, as the job goes)."""
+    if from_file is None:
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with from_file.open("rb") as file:
+            while chunk := file.read(1 << 16):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except OSError as exc:
+        raise UsageProblem(f"cannot read ids from {from_file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageProblem(f"{from_file} is not UTF-8 text; expected one id per line") from None
+    return from_file
+
+
+def _read_ids(given: list[str], from_file: Path | None) -> Iterator[str]:
+    """``_parse.read_ids`` as a stream: the same ids, in the same order."""
+    for value in given:
+        if value == "-":
+            yield from _firsts(sys.stdin)
+        else:
+            yield value
+    if from_file is not None:
+        with from_file.open(encoding="utf-8") as file:
+            # str.splitlines, as read_ids splits the file (U+2028 and the like end lines).
+            yield from _firsts(piece for line in file for piece in line.splitlines())
+
+
+def _firsts(lines: Iterable[str]) -> Iterator[str]:
+    # The first field of each record: list commands print "ID<tab>more" into pipes.
+    for line in lines:
+        first = line.partition("\t")[0].strip()
+        if first:
+            yield first
 
 
 def _empty_report() -> dict[str, Any]:
@@ -115,10 +179,10 @@ def _count(node: Client) -> int:
     return node.get_clients_count()
 
 
-def _kill_many(app: AppContext, targets: list[str]) -> Any:
+def _kill_many(app: AppContext, targets: Iterable[str]) -> Any:
     from frankenws import bulk
 
-    from ._jobs import BulkJob
+    from ._jobs import KEEP_OUTCOMES, BulkJob
 
     client = app.client()
     # Unreachable server: exit 3 now, not N failed targets. A fleet goes on while some
@@ -135,6 +199,7 @@ def _kill_many(app: AppContext, targets: list[str]) -> Any:
             journal=journal,
             resume=resume,
             on_outcome=on_outcome,
+            keep_outcomes=KEEP_OUTCOMES,
         )
 
     return BulkJob(None, run, confirm=False, strict=True, view=kill_view, notes=kill_notes)
