@@ -11,26 +11,35 @@ own connections in a fresh process of its own, one after the other:
 * ``bulk, keep_outcomes=100``: the same with ``keep_outcomes=100`` (counts plus at most
   100 outcomes per status; the journal has every target);
 * ``bulk, streamed``: ``keep_outcomes=100`` with the ids produced by a generator, so
-  nobody holds the list (the only memory per target left is the set that drops
-  duplicates).
+  nobody holds the list (what is left per target is the table that drops duplicates);
+* ``resume``: a resume of a journal recording every target ``done``, ids from a
+  generator, ``keep_outcomes=100``: the journal's state (every target is skipped, no
+  request is sent; the journal is written by the process before it measures);
+* ``cli``: ``frankenws --url URL kill -`` fed the ids through a pipe, its per-target
+  lines written to a file (the CLI keeps a journal and an audit log, as always).
 
 Each process builds its ids, imports everything, reads its RSS (``/proc/self/statm``),
-runs the job and reads its peak RSS (``ru_maxrss``); the job's memory is peak minus
-before, divided by the number of targets. The journal's size on disk per target is
-printed too. Memory does not depend on the machine's load, so one round is enough;
-``--rounds`` repeats it.
+runs the job and reads its peak RSS (``VmHWM`` in ``/proc/self/status``: ``ru_maxrss``
+would start from the parent's peak, which a child spawned from a big process carries
+over); the job's memory is peak minus before, divided by the number of targets. The
+journal's size on disk per target is printed too. Memory does not depend on the
+machine's load, so one round is enough; ``--rounds`` repeats it.
 
-Run: ``python benchmarks/bulk_memory.py [--count 100000] [--rounds 1]``; ``--smoke``
-runs 200 ids (CI; its figures mean nothing).
+Run: ``python benchmarks/bulk_memory.py [--count 100000] [--rounds 1]
+[--variants plain,all,keep,stream,resume,cli]``; ``--smoke`` runs 200 ids of every
+variant (CI; its figures mean nothing). Linux only (``/proc``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 
 from _child import served
 
@@ -48,13 +57,19 @@ server.close()
 """
 
 JOB = """
-import asyncio, json, os, resource, sys, tempfile
+import asyncio, json, os, sys, tempfile
 url, prefix, count, concurrency, variant = sys.argv[1:6]
 count, concurrency = int(count), int(concurrency)
 
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+def peak_rss():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
 
 def stream():
     for i in range(count):
@@ -64,9 +79,15 @@ import aiohttp
 import frankenws
 from frankenws import bulk
 import frankenws.bulk._engine  # imported before measuring: only the job's memory counts
-ids = None if variant == "bulk, streamed" else list(stream())
+ids = None if variant in ("bulk, streamed", "resume") else list(stream())
 tmp = tempfile.mkdtemp()
 journal = os.path.join(tmp, "journal.jsonl")
+if variant == "resume":
+    with open(journal, "w") as f:
+        f.write('{"journal":"frankenws-bulk","version":1,"job":"kill","server":"x"}\\n')
+        for conn in stream():
+            f.write('{"time":"2026-12-01T00:00:00.000+00:00","action":"kill","target":"'
+                    + conn + '","status":"done"}\\n')
 before = rss()
 
 async def plain():
@@ -89,25 +110,55 @@ if variant == "plain loop":
 else:
     # The default passes no keep_outcomes, so older versions can be measured too.
     keep = {} if variant == "bulk, all outcomes" else {"keep_outcomes": 100}
+    where = {"resume": journal} if variant == "resume" else {"journal": journal}
     # A generous deadline: on a busy machine a slow answer must not stop the job.
     with frankenws.Client(url, timeout=300) as client:
         report = bulk.kill_connections(
             client,
             ids if ids is not None else stream(),
             concurrency=concurrency,
-            journal=journal,
+            **where,
             **keep,
         )
-    done = report.counts()["done"]
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-size = os.path.getsize(journal) if os.path.exists(journal) else 0
+    done = report.counts()["skipped" if variant == "resume" else "done"]
+peak = peak_rss()
+size = os.path.getsize(journal) if os.path.exists(journal) and variant != "resume" else 0
 print(json.dumps([done, before, peak, size]))
 """
 
-VARIANTS = ("plain loop", "bulk, all outcomes", "bulk, keep_outcomes=100", "bulk, streamed")
+# The CLI's own entry point, after importing what a bulk kill uses, reporting its RSS
+# then and its peak as it exits.
+CLI = """
+import atexit, os, sys
+import aiohttp, frankenws.bulk._engine, frankenws_cli._jobs, frankenws_cli._kill
+
+def rss(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+
+before = rss("VmRSS")
+atexit.register(lambda: sys.stderr.write(f"memory {before} {rss('VmHWM')}\\n"))
+sys.argv = ["frankenws", *sys.argv[1:]]
+from frankenws_cli import main
+
+main()
+"""
+
+VARIANTS = {
+    "plain": "plain loop",
+    "all": "bulk, all outcomes",
+    "keep": "bulk, keep_outcomes=100",
+    "stream": "bulk, streamed",
+    "resume": "resume",
+    "cli": "cli",
+}
 
 
 def measure(url: str, prefix: str, count: int, concurrency: int, variant: str) -> list[int]:
+    if variant == "cli":
+        return measure_cli(url, prefix, count, concurrency)
     out = subprocess.run(
         [sys.executable, "-c", JOB, url, prefix, str(count), str(concurrency), variant],
         capture_output=True,
@@ -119,6 +170,53 @@ def measure(url: str, prefix: str, count: int, concurrency: int, variant: str) -
     return [before, peak, size]
 
 
+def measure_cli(url: str, prefix: str, count: int, concurrency: int) -> list[int]:
+    """``frankenws kill -`` with the ids written into its stdin pipe as it reads them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FRANKENWS_")}
+        env.update(XDG_STATE_HOME=tmp, XDG_CONFIG_HOME=tmp)
+        out_path = os.path.join(tmp, "out.txt")
+        with open(out_path, "wb") as out:
+            child = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    CLI,
+                    "--url",
+                    url,
+                    "--concurrency",
+                    str(concurrency),
+                    "kill",
+                    "-",
+                ],
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+            assert child.stdin is not None
+            assert child.stderr is not None
+
+            def feed() -> None:
+                assert child.stdin is not None
+                with child.stdin:
+                    for i in range(count):
+                        child.stdin.write(f"{prefix}{i:028x}\n".encode())
+
+            feeder = threading.Thread(target=feed)
+            feeder.start()
+            errors = child.stderr.read().decode()
+            child.wait()
+            feeder.join()
+        with open(out_path, "rb") as printed:
+            lines = sum(1 for line in printed if line.startswith(b"killed "))
+    assert child.returncode == 0, errors
+    assert lines == count, f"cli: {lines} of {count} printed; {errors}"
+    before, peak = (int(v) for v in errors.split("memory ")[1].split()[:2])
+    # A clean run deletes its automatic journal: its size is the other variants'.
+    return [before, peak, 0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=100_000)
@@ -126,15 +224,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument(
         "--variants",
-        default="all,keep,stream",
-        help="a subset of all,keep,stream (the plain loop is always measured)",
+        default="plain,all,keep,stream,resume,cli",
+        help="a subset of " + ",".join(VARIANTS),
     )
     parser.add_argument(
         "--smoke", action="store_true", help="200 ids, one round: checks the script runs (CI)"
     )
     args = parser.parse_args()
-    short = dict(zip(("all", "keep", "stream"), VARIANTS[1:], strict=True))
-    chosen = ["plain loop", *(short[v] for v in args.variants.split(","))]
+    chosen = [VARIANTS[v] for v in args.variants.split(",")]
     if args.smoke:
         args.count, args.rounds = 200, 1
         print("smoke run: tiny sizes, the figures below mean nothing")
@@ -159,13 +256,13 @@ def main() -> None:
                 )
     print(f"bulk kill of {args.count:,} connections, concurrency {args.concurrency}, ", end="")
     print(f"{args.rounds} round(s); job's peak RSS growth per target (min/median/max)")
-    plain = statistics.median(growth["plain loop"])
+    plain = statistics.median(growth["plain loop"]) if "plain loop" in growth else None
     for variant in chosen:
         values = sorted(growth[variant])
         line = " / ".join(f"{v:,.0f}" for v in (values[0], statistics.median(values), values[-1]))
-        extra = statistics.median(values) - plain
+        extra = "" if plain is None else f" (plain loop + {statistics.median(values) - plain:,.0f})"
         disk = f"; journal {journal[variant]:.0f} B/target" if journal[variant] else ""
-        print(f"{variant:<26} {line} B/target (plain loop + {extra:,.0f}){disk}")
+        print(f"{variant:<26} {line} B/target{extra}{disk}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["OutcomeCallback", "ProgressCallback", "_Context"]
 
 ProgressCallback = Callable[[int, int], object]
+SETTLED_PER_FLUSH = 1024
+"""Outcomes the resumed journal settles that may wait for one flush."""
 OutcomeCallback = Callable[[Outcome], object]
 
 
@@ -120,6 +122,11 @@ class _Context:
         resume = self.resume
         if resume is None:
             return None
+        if len(self._unflushed) >= SETTLED_PER_FLUSH:
+            # Targets the journal settles take no request, so a worker goes through
+            # them without ever yielding to the loop (whose turn ends with the flush):
+            # without this, a resume of a million done targets would hold them all.
+            self.flush()
         before = resume.status(step.action, target)
         if before in HANDLED:
             outcome = Outcome(target, step.action, "skipped")
