@@ -7,13 +7,15 @@ Strictly private.
 
 from __future__ import annotations
 
-import codecs
+import json
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from itertools import chain
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from frankenws import Client
 
@@ -33,13 +35,14 @@ SEQUENTIAL_KILLS = 20
 def kill_ids(app: AppContext, ids: list[str], from_file: Path | None) -> Any:
     """Kill the given ids (``-`` reads stdin); a :class:`Result` or a ``BulkJob``.
 
-    Ids from stdin and ``--from`` are read as the job goes, not ahead of it: a million
-    piped ids are never held (the engine drops duplicates in a compact table). Only the
-    first few are read first, to choose between one request after the other and the
-    bulk engine.
+    The ids are read to the end first, as a pipe may be slow and the job must not wait
+    on it between two kills, but into an unnamed temporary file, not a list: a million
+    piped ids are never held (the engine drops duplicates in a compact table). Only
+    the first few are then read back first, to choose between one request after the
+    other and the bulk engine.
     """
     given = ids or []
-    stream = _read_ids(given, _checked(from_file))
+    stream = _spooled(given, from_file)
     first: dict[str, None] = {}
     for value in stream:
         first[value] = None
@@ -110,35 +113,42 @@ def kill_notes(report: Any) -> list[str]:
     ]
 
 
-def _checked(from_file: Path | None) -> Path | None:
-    """``--from FILE``, refused now if it cannot be read or is not UTF-8 (it is read
-    again, line by line, as the job goes)."""
-    if from_file is None:
-        return None
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _spooled(given: list[str], from_file: Path | None) -> Iterator[str]:
+    """The ids of ``_parse.read_ids``, in the same order, read now into a temporary file
+    (one JSON string per line: any id comes back as it was) and read back lazily."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the reading generator
     try:
-        with from_file.open("rb") as file:
-            while chunk := file.read(1 << 16):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except OSError as exc:
-        raise UsageProblem(f"cannot read ids from {from_file}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageProblem(f"{from_file} is not UTF-8 text; expected one id per line") from None
-    return from_file
+        for value in given:
+            if value == "-":
+                _spool(spool, _firsts(sys.stdin))
+            else:
+                _spool(spool, [value])
+        if from_file is not None:
+            try:
+                with from_file.open(encoding="utf-8") as file:
+                    # str.splitlines, as read_ids splits the file (U+2028 and the like).
+                    _spool(spool, _firsts(part for line in file for part in line.splitlines()))
+            except OSError as exc:
+                message = f"cannot read ids from {from_file}: {exc.strerror or exc}"
+                raise UsageProblem(message) from None
+            except UnicodeDecodeError:
+                message = f"{from_file} is not UTF-8 text; expected one id per line"
+                raise UsageProblem(message) from None
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return _unspooled(spool)
 
 
-def _read_ids(given: list[str], from_file: Path | None) -> Iterator[str]:
-    """``_parse.read_ids`` as a stream: the same ids, in the same order."""
-    for value in given:
-        if value == "-":
-            yield from _firsts(sys.stdin)
-        else:
-            yield value
-    if from_file is not None:
-        with from_file.open(encoding="utf-8") as file:
-            # str.splitlines, as read_ids splits the file (U+2028 and the like end lines).
-            yield from _firsts(piece for line in file for piece in line.splitlines())
+def _spool(spool: IO[bytes], ids: Iterable[str]) -> None:
+    spool.writelines(encode_basestring_ascii(value).encode() + b"\n" for value in ids)
+
+
+def _unspooled(spool: IO[bytes]) -> Iterator[str]:
+    with spool:
+        for line in spool:
+            yield json.loads(line)
 
 
 def _firsts(lines: Iterable[str]) -> Iterator[str]:
