@@ -27,7 +27,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -258,7 +258,7 @@ def _auto_journal(app: AppContext) -> Path:
 def execute(app: AppContext, job: BulkJob) -> Result:
     """Show, confirm and run a bulk job; returns the final result (exit 1 if not ok)."""
     plan = job.plan
-    planned = plan.to_dict() if plan is not None else None
+    planned = _plan_data(plan) if plan is not None else None
     if plan is not None:
         base: dict[str, Any] = {"plan": planned, "report": None, "dry_run": app.dry_run}
         notes = []
@@ -378,6 +378,15 @@ def execute(app: AppContext, job: BulkJob) -> Result:
             f"the journal is {kept}; to retry only what is not done, run: {resume_command(kept)}"
         )
     return result
+
+
+def _plan_data(plan: Plan) -> dict[str, Any]:
+    """``plan.to_dict()`` with its targets made as ``--json`` writes them: the plan
+    itself is the only per-target memory of a planned job."""
+    data = replace(plan, targets=(), left_alone=()).to_dict()
+    data["targets"] = Streamed(lambda: (item.to_dict() for item in plan.targets))
+    data["left_alone"] = Streamed(lambda: (item.to_dict() for item in plan.left_alone))
+    return data
 
 
 def remember_argv(argv: Sequence[str]) -> None:
