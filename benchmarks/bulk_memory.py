@@ -25,9 +25,12 @@ over); the job's memory is peak minus before, divided by the number of targets. 
 journal's size on disk per target is printed too. Memory does not depend on the
 machine's load, so one round is enough; ``--rounds`` repeats it.
 
+Then, in this process, the CPU time per id of dropping duplicates (``--dedupe`` ids,
+three rounds at least; ``--variants ""`` measures only that).
+
 Run: ``python benchmarks/bulk_memory.py [--count 100000] [--rounds 1]
-[--variants plain,all,keep,stream,resume,cli]``; ``--smoke`` runs 200 ids of every
-variant (CI; its figures mean nothing). Linux only (``/proc``).
+[--variants plain,all,keep,stream,resume,cli] [--dedupe 1000000]``; ``--smoke`` runs 200
+ids of every variant (CI; its figures mean nothing). Linux only (``/proc``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Callable, Iterator
 
 from _child import served
 
@@ -217,6 +222,50 @@ def measure_cli(url: str, prefix: str, count: int, concurrency: int) -> list[int
     return [before, peak, 0]
 
 
+def dedupe_cost(count: int, rounds: int) -> None:
+    """CPU time per id of dropping duplicates: the engine's digest table against the set
+    of ids it replaced, over ``count`` distinct ids read from a generator (both read each
+    id once, check it and pass it on)."""
+    from frankenws.bulk._steps import _Targets
+
+    class Job:
+        total = 0
+
+    def ids() -> Iterator[str]:
+        return (f"{i:032x}" for i in range(count))
+
+    def with_set() -> None:
+        seen: set[str] = set()
+        for value in ids():
+            if isinstance(value, str) and value and value not in seen:
+                seen.add(value)
+
+    def with_table() -> None:
+        for _ in _Targets(ids()).stream(Job()):  # type: ignore[arg-type]
+            pass
+
+    def bare() -> None:
+        for _ in ids():
+            pass
+
+    times: dict[str, list[float]] = {"set": [], "table": []}
+    for _ in range(rounds):
+        base = _cpu(bare)
+        times["set"].append((_cpu(with_set) - base) / count * 1e6)
+        times["table"].append((_cpu(with_table) - base) / count * 1e6)
+    print(f"dropping duplicates, {count:,} distinct ids, CPU µs per id (min/median/max):")
+    for name, values in times.items():
+        values.sort()
+        shown = " / ".join(f"{v:.2f}" for v in (values[0], statistics.median(values), values[-1]))
+        print(f"  {name:<6} {shown}")
+
+
+def _cpu(work: Callable[[], None]) -> float:
+    started = time.process_time()
+    work()
+    return time.process_time() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=100_000)
@@ -228,41 +277,55 @@ def main() -> None:
         help="a subset of " + ",".join(VARIANTS),
     )
     parser.add_argument(
+        "--dedupe",
+        type=int,
+        default=1_000_000,
+        help="ids for the CPU cost of dropping duplicates (0: skip it)",
+    )
+    parser.add_argument(
         "--smoke", action="store_true", help="200 ids, one round: checks the script runs (CI)"
     )
     args = parser.parse_args()
-    chosen = [VARIANTS[v] for v in args.variants.split(",")]
+    chosen = [VARIANTS[v] for v in args.variants.split(",") if v]
     if args.smoke:
-        args.count, args.rounds = 200, 1
+        args.count, args.rounds, args.dedupe = 200, 1, 2000
         print("smoke run: tiny sizes, the figures below mean nothing")
     prefixes = {
         (round_, variant): f"{round_:02x}{index:02x}"
         for round_ in range(args.rounds)
         for index, variant in enumerate(chosen)
     }
-    with served(SERVER, str(args.count), ",".join(prefixes.values())) as (_, url):
-        growth: dict[str, list[float]] = {v: [] for v in chosen}
-        journal: dict[str, float] = {}
-        for round_ in range(args.rounds):
-            for variant in chosen:
-                before, peak, size = measure(
-                    url, prefixes[round_, variant], args.count, args.concurrency, variant
-                )
-                growth[variant].append((peak - before) / args.count)
-                journal[variant] = size / args.count
-                print(
-                    f"round {round_ + 1}: {variant}: {growth[variant][-1]:,.0f} B/target",
-                    flush=True,
-                )
-    print(f"bulk kill of {args.count:,} connections, concurrency {args.concurrency}, ", end="")
-    print(f"{args.rounds} round(s); job's peak RSS growth per target (min/median/max)")
-    plain = statistics.median(growth["plain loop"]) if "plain loop" in growth else None
-    for variant in chosen:
-        values = sorted(growth[variant])
-        line = " / ".join(f"{v:,.0f}" for v in (values[0], statistics.median(values), values[-1]))
-        extra = "" if plain is None else f" (plain loop + {statistics.median(values) - plain:,.0f})"
-        disk = f"; journal {journal[variant]:.0f} B/target" if journal[variant] else ""
-        print(f"{variant:<26} {line} B/target{extra}{disk}")
+    if chosen:  # --variants "": only the cost of dropping duplicates
+        with served(SERVER, str(args.count), ",".join(prefixes.values())) as (_, url):
+            growth: dict[str, list[float]] = {v: [] for v in chosen}
+            journal: dict[str, float] = {}
+            for round_ in range(args.rounds):
+                for variant in chosen:
+                    before, peak, size = measure(
+                        url, prefixes[round_, variant], args.count, args.concurrency, variant
+                    )
+                    growth[variant].append((peak - before) / args.count)
+                    journal[variant] = size / args.count
+                    print(
+                        f"round {round_ + 1}: {variant}: {growth[variant][-1]:,.0f} B/target",
+                        flush=True,
+                    )
+        print(f"bulk kill of {args.count:,} connections, concurrency {args.concurrency}, ", end="")
+        print(f"{args.rounds} round(s); job's peak RSS growth per target (min/median/max)")
+        plain = statistics.median(growth["plain loop"]) if "plain loop" in growth else None
+        for variant in chosen:
+            values = sorted(growth[variant])
+            line = " / ".join(
+                f"{v:,.0f}" for v in (values[0], statistics.median(values), values[-1])
+            )
+            extra = (
+                "" if plain is None else f" (plain loop + {statistics.median(values) - plain:,.0f})"
+            )
+            disk = f"; journal {journal[variant]:.0f} B/target" if journal[variant] else ""
+            print(f"{variant:<26} {line} B/target{extra}{disk}")
+
+    if args.dedupe:
+        dedupe_cost(args.dedupe, max(3, args.rounds))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,23 @@ class DigestTable:
         self._values[slot] = 1
         return True
 
+    def add_id(self, id: str) -> bool:
+        """``add(digest(id))`` in one call: the per-id path of every bulk job."""
+        key = blake2b(id.encode("utf-8", "surrogatepass"), digest_size=_SIZE).digest()
+        keys, values, mask = self._keys, self._values, self._mask
+        slot = hash(key) & mask
+        while values[slot]:
+            if keys.startswith(key, slot << 4):
+                return False
+            slot = (slot + 1) & mask
+        if (self.count + 1) * 4 > (mask + 1) * 3:
+            self._grow()
+            slot = self._slot(key)
+        self.count += 1
+        self._keys[slot << 4 : (slot << 4) + _SIZE] = key
+        self._values[slot] = 1
+        return True
+
     def _grow(self) -> None:
         old_keys, old_values = self._keys, self._values
         size = (self._mask + 1) * 2

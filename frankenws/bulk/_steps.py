@@ -106,9 +106,11 @@ class _Targets:
         self._unsent: DigestTable | None = None
         if isinstance(ids, Collection):
             unsent = DigestTable(expected=len(ids))
+            add = unsent.add_id
             for value in ids:
-                _check_id(value)
-                unsent.add(digest(value))
+                if not isinstance(value, str) or not value:
+                    _check_id(value)
+                add(value)
             self._unsent = unsent
 
     def stream(self, ctx: _Context) -> Iterator[str]:
@@ -119,10 +121,11 @@ class _Targets:
                 if unsent.put(digest(value), _SENT) != _SENT:  # later copies are not sent
                     yield value
             return
-        seen = DigestTable()
+        seen = DigestTable().add_id
         for value in self._ids:
-            _check_id(value)
-            if seen.add(digest(value)):
+            if not isinstance(value, str) or not value:
+                _check_id(value)
+            if seen(value):
                 ctx.total += 1
                 yield value
 
