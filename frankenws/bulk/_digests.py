@@ -76,30 +76,30 @@ class DigestTable:
         """Store ``value`` (>= 1) for ``key``; returns the value it had (0: it was new)."""
         slot = self._slot(key)
         old = self._values[slot]
-        if not old:
-            if (self.count + 1) * 4 > (self._mask + 1) * 3:  # past 3/4 full: double
-                self._grow()
-                slot = self._slot(key)
-            self.count += 1
-            self._keys[slot << 4 : (slot << 4) + _SIZE] = key
-        self._values[slot] = value
+        if old:
+            self._values[slot] = value
+        else:
+            self._insert(slot, key, value)
         return old
 
-    def add(self, key: bytes) -> bool:
-        """Mark ``key`` seen (value 1 unless it has one); True when it was not there."""
-        slot = self._slot(key)
-        if self._values[slot]:
-            return False
-        if (self.count + 1) * 4 > (self._mask + 1) * 3:
+    def _insert(self, slot: int, key: bytes, value: int) -> None:
+        """Put a new key in its free ``slot`` (found again if the table must grow)."""
+        if (self.count + 1) * 4 > (self._mask + 1) * 3:  # past 3/4 full: double
             self._grow()
             slot = self._slot(key)
         self.count += 1
         self._keys[slot << 4 : (slot << 4) + _SIZE] = key
-        self._values[slot] = 1
+        self._values[slot] = value
+
+    def add(self, key: bytes) -> bool:
+        """Mark ``key`` seen (value 1 unless it has one); True when it was not there."""
+        if self.get(key):
+            return False
+        self.put(key, 1)
         return True
 
     def add_id(self, id: str) -> bool:
-        """``add(digest(id))`` in one call: the per-id path of every bulk job."""
+        """``add(digest(id))`` in one call, probing once: the per-id path of bulk jobs."""
         key = blake2b(id.encode("utf-8", "surrogatepass"), digest_size=_SIZE).digest()
         keys, values, mask = self._keys, self._values, self._mask
         slot = hash(key) & mask
@@ -107,12 +107,7 @@ class DigestTable:
             if keys.startswith(key, slot << 4):
                 return False
             slot = (slot + 1) & mask
-        if (self.count + 1) * 4 > (mask + 1) * 3:
-            self._grow()
-            slot = self._slot(key)
-        self.count += 1
-        self._keys[slot << 4 : (slot << 4) + _SIZE] = key
-        self._values[slot] = 1
+        self._insert(slot, key, 1)
         return True
 
     def _grow(self) -> None:
