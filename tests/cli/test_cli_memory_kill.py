@@ -112,3 +112,20 @@ def test_a_streamed_array_is_written_as_json_dumps_would(capsys):
     _write_json(data)
     written = capsys.readouterr().out
     assert written == json.dumps(expected, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def test_the_spill_gives_back_every_outcome_as_it_was():
+    from frankenws.bulk import Outcome
+    from frankenws_cli._jobs import Spill
+
+    outcomes = [
+        Outcome('quote " tab \t newline \n', "kill", "failed", 'error "\t"', "node\\1"),
+        Outcome("lone \ud800 surrogate é", "notify", "not_found"),
+        Outcome("plain", "kill", "uncertain", "", None),
+    ]
+    spill = Spill()
+    for outcome in outcomes:
+        spill.add(outcome)
+    assert list(spill) == outcomes
+    assert list(spill) == outcomes  # read again from the start
+    assert (spill.recorded, spill.uncertain, spill.placed) == (3, 1, True)
