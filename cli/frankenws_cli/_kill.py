@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
-from itertools import chain
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import IO, Any
@@ -62,9 +62,9 @@ def kill_ids(app: AppContext, ids: list[str], from_file: Path | None) -> Any:
         if target != "-":  # ids read from stdin or a file are never empty
             non_empty(id=target)
     if app.dry_run:
-        return _kill_dry_run(app.registered(), list(dict.fromkeys(chain(targets, stream))))
+        return _kill_dry_run(app.registered(), list(dict.fromkeys(stream.rewound())))
     if len(targets) > SEQUENTIAL_KILLS:
-        return _kill_many(app, chain(targets, stream))
+        return _kill_many(app, stream.rewound())
     client = app.begin_changes()
     # frankenws.bulk loads only its report types here; the engine stays unimported.
     from frankenws.bulk import BulkReport, Outcome
@@ -113,42 +113,68 @@ def kill_notes(report: Any) -> list[str]:
     ]
 
 
-def _spooled(given: list[str], from_file: Path | None) -> Iterator[str]:
+def _spooled(given: list[str], from_file: Path | None) -> _Spooled:
     """The ids of ``_parse.read_ids``, in the same order, read now into a temporary file
     (one JSON string per line: any id comes back as it was) and read back lazily."""
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the reading generator
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the _Spooled goes
+    count = 0
     try:
         for value in given:
             if value == "-":
-                _spool(spool, _firsts(sys.stdin))
+                count += _spool(spool, _firsts(sys.stdin))
             else:
-                _spool(spool, [value])
+                count += _spool(spool, [value])
         if from_file is not None:
             try:
                 with from_file.open(encoding="utf-8") as file:
                     # str.splitlines, as read_ids splits the file (U+2028 and the like).
-                    _spool(spool, _firsts(part for line in file for part in line.splitlines()))
+                    parts = (part for line in file for part in line.splitlines())
+                    count += _spool(spool, _firsts(parts))
             except OSError as exc:
                 message = f"cannot read ids from {from_file}: {exc.strerror or exc}"
                 raise UsageProblem(message) from None
             except UnicodeDecodeError:
                 message = f"{from_file} is not UTF-8 text; expected one id per line"
                 raise UsageProblem(message) from None
-        spool.seek(0)
     except BaseException:
         spool.close()
         raise
-    return _unspooled(spool)
+    return _Spooled(spool, count).rewound()
 
 
-def _spool(spool: IO[bytes], ids: Iterable[str]) -> None:
-    spool.writelines(encode_basestring_ascii(value).encode() + b"\n" for value in ids)
+def _spool(spool: IO[bytes], ids: Iterable[str]) -> int:
+    written = 0
+    for value in ids:
+        spool.write(encode_basestring_ascii(value).encode() + b"\n")
+        written += 1
+    return written
 
 
-def _unspooled(spool: IO[bytes]) -> Iterator[str]:
-    with spool:
-        for line in spool:
-            yield unquoted(line[:-1].decode("ascii"))
+class _Spooled:
+    """The spooled ids, read back one at a time; ``rewound()`` starts again from the
+    first. Its length hint (how many ids were read, duplicates included) lets the
+    engine size its duplicate table once instead of growing it."""
+
+    def __init__(self, spool: IO[bytes], count: int) -> None:
+        self._spool = spool
+        self._count = count
+        weakref.finalize(self, spool.close)  # also when a job stops half-way
+
+    def rewound(self) -> _Spooled:
+        self._spool.seek(0)
+        return self
+
+    def __iter__(self) -> _Spooled:
+        return self
+
+    def __next__(self) -> str:
+        line = self._spool.readline()
+        if not line:
+            raise StopIteration
+        return unquoted(line[:-1].decode("ascii"))
+
+    def __length_hint__(self) -> int:
+        return self._count
 
 
 def unquoted(field: str) -> str:
