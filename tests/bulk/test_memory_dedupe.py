@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 
@@ -91,34 +91,33 @@ def _long_ids(count: int) -> Iterator[str]:
         yield f"{PREFIX[:200]}{number:08d}"
 
 
+def _streamed(make: Callable[[], Iterable[str]]) -> tuple[int, int, int]:
+    """(ids passed on, the job's total, peak bytes allocated) of reading ``make()``
+    through the bulk functions' duplicate filter (what it makes is counted too)."""
+    job = _Job()
+    tracemalloc.start()
+    try:
+        passed = sum(1 for _ in _Targets(make()).stream(job))  # type: ignore[arg-type]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return passed, job.total, peak
+
+
 def test_a_stream_of_long_ids_costs_a_few_dozen_bytes_per_id():
     """Structural: the bytes allocated while 100,000 ids of 208 characters stream through
     (a set of them would hold about 270 bytes per id). The table holds 18 to 46 bytes
     per id, and while it doubles, the old one too."""
     count = 100_000
-    job = _Job()
-    tracemalloc.start()
-    try:
-        passed = sum(1 for _ in _Targets(_long_ids(count)).stream(job))  # type: ignore[arg-type]
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert passed == count
-    assert job.total == count
+    passed, total, peak = _streamed(lambda: _long_ids(count))
+    assert passed == total == count
     assert peak / count < 80
 
 
 def test_a_list_is_checked_in_a_table_of_a_few_dozen_bytes_per_id():
     ids = list(_long_ids(100_000))
-    job = _Job()
-    tracemalloc.start()
-    try:
-        targets = _Targets(ids + ids[:1000])
-        passed = sum(1 for _ in targets.stream(job))  # type: ignore[arg-type]
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert passed == len(ids) == job.total
+    passed, total, peak = _streamed(lambda: ids + ids[:1000])
+    assert passed == len(ids) == total
     # The copied list (8 bytes per id) plus the table; a set would add ~30 per id.
     assert peak / len(ids) < 8 + 48
 
@@ -159,12 +158,6 @@ def test_a_stream_with_a_length_hint_gets_its_table_sized_once():
     """No doubling, so no moment with the old and the new table both held: 90,000 ids
     fit 131,072 slots of 17 bytes (25 B per id; growing into them peaks at 37)."""
     count = 90_000
-    job = _Job()
-    tracemalloc.start()
-    try:
-        passed = sum(1 for _ in _Targets(_Hinted(count)).stream(job))  # type: ignore[arg-type]
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert passed == count == job.total
+    passed, total, peak = _streamed(lambda: _Hinted(count))
+    assert passed == count == total
     assert peak / count < 30
