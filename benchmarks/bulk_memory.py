@@ -307,7 +307,8 @@ def main() -> None:
                     growth[variant].append((peak - before) / args.count)
                     journal[variant] = size / args.count
                     print(
-                        f"round {round_ + 1}: {variant}: {growth[variant][-1]:,.0f} B/target",
+                        f"round {round_ + 1}: {variant}: {growth[variant][-1]:,.0f} B/target "
+                        f"(peak RSS {peak / 1e6:,.1f} MB, {before / 1e6:,.1f} MB before the job)",
                         flush=True,
                     )
         print(f"bulk kill of {args.count:,} connections, concurrency {args.concurrency}, ", end="")
