@@ -198,7 +198,9 @@ def load_journal(path: str | os.PathLike[str]) -> JournalState:
                 action, target, status, node = record[1]
                 state._note(action, target, status, node)
                 _note_time(state, action, status, record[0])
-            state.end = file.tell()
+            # A torn last line is cut off before this run appends: what follows it then
+            # is this run's own.
+            state.end = _whole_lines_end(file)
         except OSError as exc:
             raise InvalidArgument(f"cannot read journal {os.fspath(path)!r}: {exc}") from None
     return state
@@ -300,15 +302,22 @@ def _drop_torn_line(path: Path) -> None:
     line in the middle that is not JSON, and the next resume would refuse the journal.
     """
     with open(path, "r+b") as file:
-        size = file.seek(0, os.SEEK_END)
-        start = max(0, size - 65536)  # a longer torn line is left as it is
-        file.seek(start)
-        tail = file.read()
-        if tail.endswith(b"\n"):
-            return
-        cut = tail.rfind(b"\n")
-        if cut >= 0:
-            file.truncate(start + cut + 1)
+        end = _whole_lines_end(file)
+        if end != file.seek(0, os.SEEK_END):
+            file.truncate(end)
+
+
+def _whole_lines_end(file: IO[bytes]) -> int:
+    """Where the last line that ends with ``\n`` ends: the size, but for a torn line
+    (one longer than 64 KiB is taken as whole)."""
+    size = file.seek(0, os.SEEK_END)
+    start = max(0, size - 65536)
+    file.seek(start)
+    tail = file.read()
+    if tail.endswith(b"\n"):
+        return size
+    cut = tail.rfind(b"\n")
+    return start + cut + 1 if cut >= 0 else size
 
 
 def _line(
