@@ -187,9 +187,12 @@ journals), `NO_COLOR`, `COLUMNS`.
 (`--concurrency`, default 32) and a progress bar when stderr is a terminal. The final line
 counts, per step (`warn`, `kill`, `notify`), how many targets were done, not found (already
 gone) and failed; any failure makes the exit code 1. `kill` with more than 20 ids uses the
-same engine. While reading the server a spinner on a terminal counts the values read;
-`cleanup-inactive` finds idle connections with numeric range searches (a few requests
-whatever the number of connections). The audit log is checked before anything is read.
+same engine. A job holds no per-target outcome (the ids it reads from `-` or `--from` and
+the rows it prints are kept in temporary files, read back as needed), so a million-target
+`kill -` fed by a pipe runs in flat memory. While reading the server a spinner on a
+terminal counts the values read; `cleanup-inactive` finds idle connections with numeric
+range searches (a few requests whatever the number of connections). The audit log is
+checked before anything is read.
 
 `sweep --notify-tag TAG` with a tag nobody holds says in the plan that the alerts would
 reach nobody (with a did-you-mean from the server's tags), and the real run exits 1 when

@@ -5,7 +5,12 @@ it to :func:`execute`, which owns the interactive part (so commands still never 
 
 Every run writes a journal (``--journal PATH``, or a file under
 ``$XDG_STATE_HOME/frankenws/journals/`` that is deleted after a clean run), so an
-interrupted or partly failed run can always be continued with ``--resume``. Strictly
+interrupted or partly failed run can always be continued with ``--resume``.
+
+Memory stays flat however many targets a job has: the engine keeps no outcome
+(``keep_outcomes=KEEP_OUTCOMES``, counts only), and the report's per-target rows, lines
+and JSON outcomes are read back, as they are printed, from an unnamed file the job's
+outcomes were written to as they came (:class:`Spill`), in the same order. Strictly
 private.
 """
 
@@ -15,12 +20,15 @@ import os
 import shlex
 import signal
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +46,26 @@ from ._errors import (
     UsageProblem,
     interruption,
 )
-from ._output import Lines, Result, Stack, Table, View
+from ._kill import unquoted
+from ._output import Lines, Result, Stack, Streamed, Table, View
 from ._progress import JobProgress, job_progress
 
 if TYPE_CHECKING:
     from frankenws.bulk import BulkReport, Outcome, Plan
 
-__all__ = ["BulkJob", "execute", "remember_argv", "report_view", "resume_command"]
+__all__ = [
+    "KEEP_OUTCOMES",
+    "BulkJob",
+    "Spill",
+    "execute",
+    "remember_argv",
+    "report_view",
+    "resume_command",
+]
+
+KEEP_OUTCOMES = 0
+"""What a job's runner passes as ``keep_outcomes``: the report only counts, the
+:class:`Spill` has every outcome."""
 
 _invoked: list[str] | None = None
 """The command line as the parser saw it; ``sys.argv`` is not it under ``CliRunner``."""
@@ -65,7 +86,9 @@ class BulkJob:
         confirm: Ask before running (unless ``--yes``).
         strict: ``not_found`` targets also make the exit code 1 (``kill`` of given ids;
             in a planned job they only mean the connection left in the meantime).
-        view: How to show the report (default: the targets not done, then a summary).
+        view: How to show the report, ``view(report, outcomes)`` (default: the targets
+            not done, then a summary); ``outcomes`` is every outcome in the order
+            recorded, to be read (more than once if need be), not held.
         notes: Extra notes about the report.
         advice: Warnings shown with the plan (a tag nobody holds, a likely typo).
         doubtful: An empty plan is more likely a mistake than "nothing to do" (a name
@@ -78,7 +101,7 @@ class BulkJob:
     journal: Path | None = None
     confirm: bool = True
     strict: bool = False
-    view: Callable[[BulkReport], View] | None = None
+    view: Callable[[BulkReport, Iterable[Outcome]], View] | None = None
     notes: Callable[[BulkReport], list[str]] | None = None
     advice: list[str] = field(default_factory=list)
     doubtful: bool = False
@@ -125,28 +148,106 @@ def question(plan: Plan, server: str) -> str:
     return f"Disconnect {count} on {where}?"
 
 
-def report_view(report: BulkReport, *, each: bool = False, name: str | None = None) -> Stack:
-    """The targets that were not ``done`` (or all, with ``each``), then the summary line."""
+def report_view(
+    report: BulkReport,
+    outcomes: Iterable[Outcome] | None = None,
+    *,
+    each: bool = False,
+    name: str | None = None,
+) -> Stack:
+    """The targets that were not ``done`` (or all, with ``each``), then the summary line.
+
+    ``outcomes`` (default ``report.outcomes``) is read as the view is drawn.
+    """
+    every = report.outcomes if outcomes is None else outcomes
     views: list[Any] = []
-    rows = [
-        (o.target, o.action, o.status.replace("_", " "), o.error or "")
-        for o in report.outcomes
-        if each or o.status != "done"
-    ]
-    fleet = any(o.node for o in report.outcomes) or report.node_errors
-    if rows and fleet:
-        placed = [
-            (o.target, o.node or "-", o.action, o.status.replace("_", " "), o.error or "")
-            for o in report.outcomes
-            if each or o.status != "done"
-        ]
-        views.append(Table(["ID", "NODE", "ACTION", "STATUS", "ERROR"], placed))
-    elif rows:
-        views.append(Table(["ID", "ACTION", "STATUS", "ERROR"], rows))
+    fleet = (
+        every.placed if isinstance(every, Spill) else any(o.node for o in every)
+    ) or report.node_errors
+    shown = _Rows(every, each=each, fleet=bool(fleet))
+    if shown and fleet:
+        views.append(Table(["ID", "NODE", "ACTION", "STATUS", "ERROR"], shown))
+    elif shown:
+        views.append(Table(["ID", "ACTION", "STATUS", "ERROR"], shown))
     if fleet:
         views.append(_per_node(report))
     views.append(Lines([report.summary(name)]))
     return Stack(views)
+
+
+class _Rows:
+    """The report's rows, made from the outcomes each time they are read."""
+
+    def __init__(self, outcomes: Iterable[Outcome], *, each: bool, fleet: bool) -> None:
+        self._outcomes = outcomes
+        self._each = each
+        self._fleet = fleet
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        for o in self._outcomes:
+            if self._each or o.status != "done":
+                said = (o.action, o.status.replace("_", " "), o.error or "")
+                yield (o.target, o.node or "-", *said) if self._fleet else (o.target, *said)
+
+    def __bool__(self) -> bool:
+        return next(iter(self), None) is not None
+
+
+class Spill:
+    """Every outcome of a job, in the order recorded, in an unnamed temporary file.
+
+    What the CLI prints per target comes from here, read back as it is printed, so a
+    job of a million targets holds none of them (about 60 bytes each on disk, for as
+    long as the process runs). Iterating reads the file from the start each time.
+    """
+
+    def __init__(self) -> None:
+        fd, path = tempfile.mkstemp(prefix="frankenws-outcomes-", suffix=".jsonl")
+        self._file = os.fdopen(fd, "wb")
+        self._path = path
+        self._finalizer = weakref.finalize(self, _discard, self._file, path)
+        self.placed = False
+        """Some outcome names a node (a fleet job)."""
+        self.recorded = 0
+        self.uncertain = 0
+
+    def add(self, outcome: Outcome) -> None:
+        # One line of tab-separated ASCII JSON strings (empty for None): any id, even
+        # one holding lone surrogates, comes back as it was; faster than json.dumps.
+        quoted = encode_basestring_ascii
+        error, node = outcome.error, outcome.node
+        line = (
+            f"{quoted(outcome.target)}\t{quoted(outcome.action)}\t{quoted(outcome.status)}\t"
+            f"{'' if error is None else quoted(error)}\t{'' if node is None else quoted(node)}\n"
+        )
+        self._file.write(line.encode())
+        self.placed = self.placed or outcome.node is not None
+        self.recorded += 1
+        self.uncertain += outcome.status == "uncertain"
+
+    def __iter__(self) -> Iterator[Outcome]:
+        from frankenws.bulk import Outcome
+
+        self._file.flush()
+        with open(self._path, "rb") as file:
+            for line in file:
+                target, action, status, error, node = line[:-1].decode("ascii").split("\t")
+                yield Outcome(
+                    unquoted(target),
+                    unquoted(action),
+                    unquoted(status),
+                    unquoted(error) if error else None,
+                    unquoted(node) if node else None,
+                )
+
+    def dicts(self) -> Iterator[dict[str, Any]]:
+        return (o.to_dict() for o in self)
+
+
+def _discard(file: Any, path: str) -> None:
+    file.close()
+    with suppress(OSError):
+        os.unlink(path)
 
 
 def _per_node(report: BulkReport) -> Table:
@@ -171,7 +272,7 @@ def _auto_journal(app: AppContext) -> Path:
 def execute(app: AppContext, job: BulkJob) -> Result:
     """Show, confirm and run a bulk job; returns the final result (exit 1 if not ok)."""
     plan = job.plan
-    planned = plan.to_dict() if plan is not None else None
+    planned = _plan_data(plan) if plan is not None else None
     if plan is not None:
         base: dict[str, Any] = {"plan": planned, "report": None, "dry_run": app.dry_run}
         notes = []
@@ -225,7 +326,7 @@ def execute(app: AppContext, job: BulkJob) -> Result:
             guard_existing(existing, "journal")
     watched = journal or job.resume
     total = len(plan.targets) if plan is not None else None
-    audited: list[Outcome] = []
+    spill = Spill()
 
     def audit(outcome: Outcome) -> None:
         # As each target finishes, not after the job: a run that is killed (SIGTERM,
@@ -233,7 +334,7 @@ def execute(app: AppContext, job: BulkJob) -> Result:
         # never tried changed nothing: the journal has them, the audit log need not.
         if outcome.status != "not_attempted":
             app.audit.record(outcome.action, outcome.target, outcome.status, error=outcome.error)
-        audited.append(outcome)
+        spill.add(outcome)
         if bar is not None:
             bar.target(outcome.action)
 
@@ -245,40 +346,43 @@ def execute(app: AppContext, job: BulkJob) -> Result:
             report = job.run(bar, journal, job.resume, audit)
     except KeyboardInterrupt as exc:
         hints = [f"continue with: {resume_command(watched)}"] if watched is not None else []
-        cut = sum(1 for o in audited if o.status == "uncertain")
+        cut = spill.uncertain
         word, code = interruption(Terminated() if sigterm.is_set() else exc)
         stopped = Interrupted(
-            f"{word} after {len(audited)} target(s), {cut} of them in flight and "
+            f"{word} after {spill.recorded} target(s), {cut} of them in flight and "
             "recorded as uncertain; the journal and the audit log have each of them",
             *hints,
         )
         stopped.exit_code = code
         raise stopped from None
     data = report.to_dict()
+    # Every outcome, as the report would list them all: read back as they are written.
+    data.pop("omitted", None)
+    data["outcomes"] = Streamed(spill.dicts)
+    counts = report.counts()
     if auto and journal is not None and report.ok:
         journal.unlink(missing_ok=True)
         kept: Path | None = None
     else:
         kept = journal or job.resume
-    code = 0 if report.ok and not (job.strict and report.not_found) else NOT_DONE
-    unheard = report.by_status("not_found", "notify")
+    code = 0 if report.ok and not (job.strict and counts["not_found"]) else NOT_DONE
+    unheard = report.counts("notify")["not_found"]
     if unheard:  # the kills are done, but nobody was told: not "all went well"
         code = NOT_DONE
     result = Result(
         {"plan": planned, "report": data, "dry_run": False} if plan is not None else data,
-        job.view(report) if job.view else report_view(report, name=app.command),
+        job.view(report, spill) if job.view else report_view(report, spill, name=app.command),
         exit_code=UNREACHABLE if report.stopped else code,
         warnings=list(report.notes),
         notes=job.notes(report) if job.notes else [],
     )
     if unheard:
         result.warnings.append(
-            f"{len(unheard):,} alert(s) reached nobody: no connection held the tag "
-            "when they were sent"
+            f"{unheard:,} alert(s) reached nobody: no connection held the tag when they were sent"
         )
     if report.stopped:
         result.warnings.append(
-            f"stopped: {report.stopped}; {len(report.not_attempted):,} target(s) not attempted"
+            f"stopped: {report.stopped}; {counts['not_attempted']:,} target(s) not attempted"
         )
     elapsed = time.monotonic() - started
     if elapsed >= 1:
@@ -288,6 +392,15 @@ def execute(app: AppContext, job: BulkJob) -> Result:
             f"the journal is {kept}; to retry only what is not done, run: {resume_command(kept)}"
         )
     return result
+
+
+def _plan_data(plan: Plan) -> dict[str, Any]:
+    """``plan.to_dict()`` with its targets made as ``--json`` writes them: the plan
+    itself is the only per-target memory of a planned job."""
+    data = replace(plan, targets=(), left_alone=()).to_dict()
+    data["targets"] = Streamed(lambda: (item.to_dict() for item in plan.targets))
+    data["left_alone"] = Streamed(lambda: (item.to_dict() for item in plan.left_alone))
+    return data
 
 
 def remember_argv(argv: Sequence[str]) -> None:

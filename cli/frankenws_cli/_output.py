@@ -22,9 +22,11 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
+
+from ._spliced import Streamed, holds_streamed, write_spliced
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -37,6 +39,7 @@ __all__ = [
     "Result",
     "Stack",
     "Stream",
+    "Streamed",
     "Table",
     "View",
     "confirm",
@@ -120,9 +123,10 @@ def printable(value: object) -> str:
 
 @dataclass
 class Lines:
-    """Plain lines on stdout (no rich import)."""
+    """Plain lines on stdout (no rich import); ``lines`` is read once, as it is written
+    (a bulk job's lines are read back from disk, not held)."""
 
-    lines: Sequence[str]
+    lines: Iterable[str]
 
     def render(self, out: IO[str], style: Style | None = None) -> None:
         for line in self.lines:
@@ -153,10 +157,13 @@ class Raw:
 
 @dataclass
 class Table:
-    """A table with a header row; rows are shown in the order given (commands sort)."""
+    """A table with a header row; rows are shown in the order given (commands sort).
+
+    ``rows`` may be any iterable that can be read more than once and says whether it
+    is empty (a bulk job's rows are read back from disk, not held)."""
 
     columns: Sequence[str]
-    rows: Sequence[Sequence[object]]
+    rows: Iterable[Sequence[object]]
     title: str | None = None
 
     def renderable(self, *, wide: bool = False) -> RenderableType:
@@ -313,6 +320,9 @@ def _plain_strings(items: list[Any]) -> bytes | None:
 
 def _write_json(data: Any) -> None:
     """``data`` as one compact JSON document and a newline, on stdout."""
+    if isinstance(data, dict) and holds_streamed(data):
+        write_spliced(data, sys.stdout, _dump)
+        return
     body = _plain_strings(data) if type(data) is list else None
     buffer = getattr(sys.stdout, "buffer", None)
     if body is None or buffer is None:

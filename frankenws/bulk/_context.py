@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from frankenws._exceptions import ConnectError, FrankenWSError, TransportError
 
 from ._breaker import INTERRUPTED, NOT_ATTEMPTED, Breaker
-from ._journal import Journal, JournalState
+from ._journal import HANDLED, IN_FLIGHT, Journal, JournalState
 from ._report import BulkReport, Outcome
 from ._steps import _Step
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["OutcomeCallback", "ProgressCallback", "_Context"]
 
 ProgressCallback = Callable[[int, int], object]
+SETTLED_PER_FLUSH = 1024
+"""Outcomes the resumed journal settles that may wait for one flush."""
 OutcomeCallback = Callable[[Outcome], object]
 
 
@@ -120,15 +122,21 @@ class _Context:
         resume = self.resume
         if resume is None:
             return None
-        if resume.handled(step.action, target):
+        if len(self._unflushed) >= SETTLED_PER_FLUSH:
+            # Targets the journal settles take no request, so a worker goes through
+            # them without ever yielding to the loop (whose turn ends with the flush):
+            # without this, a resume of a million done targets would hold them all.
+            self.flush()
+        before = resume.status(step.action, target)
+        if before in HANDLED:
             outcome = Outcome(target, step.action, "skipped")
             self.record(outcome, journal=False)
             if self.journal_skips and self.journal is not None:
                 # Carry the earlier status over, so this journal alone is enough to
                 # resume from (without it, a resume would act on the target again).
-                self.journal.carried(step.action, target, resume.last[(step.action, target)])
+                self.journal.carried(step.action, target, before)
             return outcome
-        if not step.repeatable and resume.in_flight(step.action, target):
+        if not step.repeatable and before in IN_FLIGHT:
             outcome = Outcome(
                 target,
                 step.action,

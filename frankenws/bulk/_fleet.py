@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import ChainMap
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from frankenws._calls import Call, Flow, calls
 from frankenws._cluster import Cluster
@@ -50,7 +51,7 @@ class FleetRunner(_Runner):
         self.owners: dict[str, str] = {}
         self.errors: dict[str, FrankenWSError] = {}
         """Nodes whose listing failed at the last read of the map."""
-        self._hints = dict(hints)
+        self._hints = hints
         self._runners: dict[str, _Runner] = {}
         self._stack = contextlib.AsyncExitStack()
         self._lock = asyncio.Lock()
@@ -149,7 +150,10 @@ def runner_for(
     """The runner of a job: per node for a fleet, else the client's own."""
     if isinstance(client, (Cluster, AsyncCluster)):
         # Where the plan, then the resumed journal, saw each target.
-        hints = {**(placed or {}), **(state.nodes if state is not None else {})}
+        # A lookup through both, not a merged copy: the journal's nodes stay compact.
+        # (ChainMap only reads them; its type asks for mutable mappings.)
+        maps = [state.nodes] if state is not None else []
+        hints = ChainMap(*cast("list[dict[str, str]]", maps), dict(placed or {}))
         return FleetRunner(client, concurrency, hints)
     return _Runner(client, concurrency)
 

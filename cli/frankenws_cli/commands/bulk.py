@@ -16,7 +16,7 @@ import typer
 
 from frankenws_cli._context import AppContext, context_of
 from frankenws_cli._errors import UsageProblem
-from frankenws_cli._jobs import BulkJob
+from frankenws_cli._jobs import KEEP_OUTCOMES, BulkJob
 from frankenws_cli._parse import MAX_GRACE_HOURS, duration, non_empty
 from frankenws_cli._progress import countdown, spinner
 
@@ -173,6 +173,7 @@ def _job(
             journal=journal_path,
             resume=resume_path,
             on_outcome=on_outcome,
+            keep_outcomes=KEEP_OUTCOMES,
             wait_closed=True,
             timeout=WAIT_CLOSED_SECONDS,
             sleep=lambda seconds: countdown(seconds, progress),
