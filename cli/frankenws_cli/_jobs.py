@@ -184,12 +184,18 @@ class _Rows:
         self._fleet = fleet
 
     def __iter__(self) -> Iterator[tuple[str, ...]]:
-        for o in self._outcomes:
+        outcomes = self._outcomes
+        if isinstance(outcomes, Spill):
+            outcomes = outcomes.read(skip_done=not self._each)
+        for o in outcomes:
             if self._each or o.status != "done":
                 said = (o.action, o.status.replace("_", " "), o.error or "")
                 yield (o.target, o.node or "-", *said) if self._fleet else (o.target, *said)
 
     def __bool__(self) -> bool:
+        outcomes = self._outcomes
+        if isinstance(outcomes, Spill):  # counted as written: no need to read it back
+            return bool(outcomes.recorded if self._each else outcomes.not_done)
         return next(iter(self), None) is not None
 
 
@@ -210,6 +216,7 @@ class Spill:
         """Some outcome names a node (a fleet job)."""
         self.recorded = 0
         self.uncertain = 0
+        self.not_done = 0
 
     def add(self, outcome: Outcome) -> None:
         # One line of tab-separated ASCII JSON strings (empty for None): any id, even
@@ -224,13 +231,21 @@ class Spill:
         self.placed = self.placed or outcome.node is not None
         self.recorded += 1
         self.uncertain += outcome.status == "uncertain"
+        self.not_done += outcome.status != "done"
 
     def __iter__(self) -> Iterator[Outcome]:
+        return self.read()
+
+    def read(self, *, skip_done: bool = False) -> Iterator[Outcome]:
+        """The outcomes in the order recorded; ``skip_done`` leaves out the ``done`` ones
+        before decoding them (a report lists only the others, usually few)."""
         from frankenws.bulk import Outcome
 
         self._file.flush()
         with open(self._path, "rb") as file:
             for line in file:
+                if skip_done and line.split(b"\t", 3)[2] == b'"done"':
+                    continue
                 target, action, status, error, node = line[:-1].decode("ascii").split("\t")
                 yield Outcome(
                     unquoted(target),

@@ -117,6 +117,8 @@ def printable(value: object) -> str:
     not be able to rewrite the operator's terminal.
     """
     text = value if isinstance(value, str) else str(value)
+    if text.isascii() and text.isprintable():  # nearly every line: nothing to escape
+        return text
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return text.translate(_CONTROL)
 
@@ -129,8 +131,14 @@ class Lines:
     lines: Iterable[str]
 
     def render(self, out: IO[str], style: Style | None = None) -> None:
+        batch: list[str] = []
         for line in self.lines:
-            out.write(printable(line) + "\n")
+            batch.append(printable(line))
+            if len(batch) == 1024:  # a bulk job's lines: a few writes, never all held
+                out.write("\n".join(batch) + "\n")
+                batch.clear()
+        if batch:
+            out.write("\n".join(batch) + "\n")
 
 
 @dataclass
