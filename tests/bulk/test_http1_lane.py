@@ -343,7 +343,6 @@ async def test_waiting_for_a_busy_connection_counts_against_the_deadline(raw):
                 5,
             )
     assert isinstance(results[0], frankenws.RequestTimeout)
-    # The second one left the queue with no time to connect, or none at all to wait:
-    # either way it says so, and it never reached the server.
+    # The second one ran out of time waiting, connecting (nothing sent: ConnectError) or,
+    # given the connection with a moment left, waiting for its own answer.
     assert isinstance(results[1], (frankenws.RequestTimeout, frankenws.ConnectError))
-    assert len(raw.seen.requests) == 1  # type: ignore[attr-defined]
