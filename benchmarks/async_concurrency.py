@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 import httpx
+from _stats import spread
 
 import frankenws
 
@@ -108,11 +109,6 @@ def main() -> int:
     if args.smoke:
         print("smoke run: each variant made a few calls; nothing timed")
         return 0
-
-    def spread(values: list[float], fmt: str) -> str:
-        return " / ".join(
-            format(v, fmt) for v in (min(values), statistics.median(values), max(values))
-        )
 
     print(
         f"{args.rounds} rounds x {args.calls} calls, {args.concurrency} concurrent; "

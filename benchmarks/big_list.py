@@ -36,7 +36,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from _child import served
+from _stats import spread
 
 import frankenws
 import frankenws_cli
@@ -169,10 +169,6 @@ def main() -> int:
     if args.smoke:
         print("smoke run: every variant fetched every id once; nothing timed")
         return 0
-
-    def spread(values: list[float], fmt: str) -> str:
-        ordered = (min(values), statistics.median(values), max(values))
-        return " / ".join(format(v, fmt) for v in ordered)
 
     anchor = "curl + json.loads"
     print(f"{args.ids:,} ids, {args.rounds} rounds; min / median / max")

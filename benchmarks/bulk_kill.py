@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 from _child import served
+from _stats import spread
 
 import frankenws
 from frankenws import bulk
@@ -109,11 +109,6 @@ def run(name: str, url: str, ids: list[str], concurrency: int) -> tuple[float, f
     wall, used = time.perf_counter() - start, cpu() - start_cpu
     client.close()
     return len(ids) / wall, len(ids) / used
-
-
-def spread(values: list[float], fmt: str) -> str:
-    ordered = sorted(values)
-    return " / ".join(format(v, fmt) for v in (ordered[0], statistics.median(ordered), ordered[-1]))
 
 
 def main() -> None:

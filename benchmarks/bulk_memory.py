@@ -47,6 +47,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from _child import served
+from _stats import spread
 
 SERVER = """
 import sys
@@ -276,9 +277,7 @@ def dedupe_cost(count: int, rounds: int) -> None:
         times["sized"].append((_cpu(with_sized_table) - base) / count * 1e6)
     print(f"dropping duplicates, {count:,} distinct ids, CPU µs per id (min/median/max):")
     for name, values in times.items():
-        values.sort()
-        shown = " / ".join(f"{v:.2f}" for v in (values[0], statistics.median(values), values[-1]))
-        print(f"  {name:<6} {shown}")
+        print(f"  {name:<6} {spread(values)}")
 
 
 def _cpu(work: Callable[[], None]) -> float:
@@ -336,10 +335,8 @@ def main() -> None:
         print(f"{args.rounds} round(s); job's peak RSS growth per target (min/median/max)")
         plain = statistics.median(growth["plain loop"]) if "plain loop" in growth else None
         for variant in chosen:
-            values = sorted(growth[variant])
-            line = " / ".join(
-                f"{v:,.0f}" for v in (values[0], statistics.median(values), values[-1])
-            )
+            values = growth[variant]
+            line = spread(values, ",.0f")
             extra = (
                 "" if plain is None else f" (plain loop + {statistics.median(values) - plain:,.0f})"
             )

@@ -37,13 +37,14 @@ import compileall
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import IO, Any
+
+from _stats import spread
 
 import frankenws
 import frankenws_cli
@@ -127,11 +128,6 @@ def _child(command: list[str], env: dict[str, str], stdin: str, stdout: IO[Any])
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _spread(values: list[float], fmt: str = ".2f") -> str:
-    ordered = (min(values), statistics.median(values), max(values))
-    return " / ".join(format(v, fmt) for v in ordered)
-
-
 VARIANTS = (
     "kill: SDK",
     "kill: CLI",
@@ -202,8 +198,8 @@ def main() -> int:
         wall_ratios = [r[sdk][0] / r[name][0] for r in rounds]
         cpu_ratios = [r[sdk][1] / r[name][1] for r in rounds]
         print(
-            f"| {name} | {_spread(walls)} | {_spread(wall_ratios)} | {_spread(cpus)} | "
-            f"{_spread(cpu_ratios)} |"
+            f"| {name} | {spread(walls)} | {spread(wall_ratios)} | {spread(cpus)} | "
+            f"{spread(cpu_ratios)} |"
         )
     print(f"load average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     return 0

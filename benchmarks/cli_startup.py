@@ -39,6 +39,8 @@ import threading
 import time
 from pathlib import Path
 
+from _stats import spread
+
 import frankenws
 import frankenws_cli
 from frankenws.testing import Event, FakeFrankenPHP
@@ -66,10 +68,6 @@ def _run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
-
-
-def _spread(values: list[float]) -> str:
-    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
 
 def main() -> int:
@@ -137,10 +135,10 @@ def main() -> int:
     print("|---|---:|---:|")
     print(
         "| floor: `python -c 'import httpx; httpx.post(...)'` | "
-        f"{_spread(ms[0])} | {_spread(ms[2])} |"
+        f"{spread(ms[0])} | {spread(ms[2])} |"
     )
-    print(f"| `frankenws kill ID` | {_spread(ms[1])} | {_spread(ms[3])} |")
-    print(f"| ratio (per round) | {_spread(cpu_ratios)} | {_spread(wall_ratios)} |")
+    print(f"| `frankenws kill ID` | {spread(ms[1])} | {spread(ms[3])} |")
+    print(f"| ratio (per round) | {spread(cpu_ratios)} | {spread(wall_ratios)} |")
     median = statistics.median(cpu_ratios)
     print(f"median CPU ratio {median:.2f}; target <= {TARGET_RATIO}")
     return 0 if median <= TARGET_RATIO else 1

@@ -304,16 +304,22 @@ class AsyncClient(BaseClient, AsyncOperations):
         self._lanes: LoopLanes | None = None
         """The default sender (``_async_lane``), made on first use: creating it imports
         asyncio, which ``import frankenws`` leaves out (the CLI's start-up time)."""
-        self._http = httpx.AsyncClient(**self._http_options(transport, asynchronous=True))
+        # httpx carries the requests only through a user's transport (see _send).
+        self._http = (
+            httpx.AsyncClient(**self._http_options(transport, asynchronous=True))
+            if transport is not None
+            else None
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool."""
         if self._lanes is not None:
             await self._lanes.aclose()
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def _send(self, call: Call[Any]) -> Response:
-        if not self._connection.custom_transport:
+        if self._http is None:
             return await self._send_own(call)
         check_request(self._connection, call)
         attempt = 0

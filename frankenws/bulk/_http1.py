@@ -33,7 +33,7 @@ from frankenws._drive import drive_async
 from frankenws._exceptions import ConnectError, FrankenWSError
 from frankenws._models import Response
 
-from ._reads import _parse_head, _ssl_context
+from ._reads import _parse_head, _ssl_context, header_lines
 
 if TYPE_CHECKING:
     from frankenws._client import BaseClient
@@ -249,7 +249,7 @@ class Http1Lane:
         self._idle: list[_Link] = []
         self._open = 0
         self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
-        self._head = _request_head(self._conn)
+        self._head = header_lines(self._conn)
         self._address: tuple[str, int, ssl.SSLContext | None] | None = None
 
     async def __aenter__(self) -> Http1Lane:
@@ -390,7 +390,3 @@ class Http1Lane:
         except (OSError, asyncio.TimeoutError, ssl.SSLError) as exc:
             raise _Failed("connect", exc) from exc
         return link
-
-
-def _request_head(conn: Connection) -> bytes:
-    return "".join(f"{name}: {value}\r\n" for name, value in conn.headers).encode("latin-1")

@@ -253,8 +253,13 @@ def _target(conn: Connection, call: Call[Any]) -> bytes:
     return (conn.prefix + call.path).encode("ascii")
 
 
+def header_lines(conn: Connection) -> bytes:
+    """The client's header lines, as every request of the bulk senders carries them."""
+    return "".join(f"{name}: {value}\r\n" for name, value in conn.headers).encode("latin-1")
+
+
 def _request_head(conn: Connection) -> bytes:
-    return "".join(f"{name}: {value}\r\n" for name, value in conn.headers).encode() + b"\r\n"
+    return header_lines(conn) + b"\r\n"
 
 
 async def _open(conn: Connection) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
